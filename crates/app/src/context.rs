@@ -1,0 +1,77 @@
+//! An open workspace: what every use case runs against.
+
+use std::path::PathBuf;
+
+use dso_audit::{Actor, KeyPair};
+use dso_store::Store;
+
+use crate::AppError;
+use crate::workspace::{self, Workspace};
+
+/// How to find and open the workspace.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// The workspace directory (`--workspace` / `DSO_HOME`); else discovered from `cwd`.
+    pub workspace: Option<PathBuf>,
+    /// A database URL overriding the config (`--database` / `DSO_DATABASE_URL`).
+    pub database_url: Option<String>,
+    /// Where discovery starts.
+    pub cwd: PathBuf,
+}
+
+/// The workspace, its store and key, and the user acting.
+pub struct Context {
+    pub workspace: Workspace,
+    pub store: Store,
+    pub key: KeyPair,
+    pub actor: Actor,
+}
+
+impl Context {
+    /// Finds the workspace, opens (and migrates) its database and reads its key.
+    pub async fn open(options: &OpenOptions) -> Result<Context, AppError> {
+        let workspace = Workspace::discover(options.workspace.as_deref(), &options.cwd)?;
+        let url = workspace.database_url(options.database_url.as_deref());
+        let store = Store::connect(&url).await?;
+        store.migrate().await?;
+        let key = workspace::read_key(&workspace.key_path())?;
+        let actor = Actor { user: workspace.config.workspace.owner.clone(), role: None };
+        Ok(Context { workspace, store, key, actor })
+    }
+
+    /// Creates a workspace in `dir` with its database, then opens it.
+    ///
+    /// For PostgreSQL the database must be reachable; it is created when absent.
+    pub async fn init(
+        dir: PathBuf,
+        init: &workspace::InitOptions,
+        database_override: Option<&str>,
+    ) -> Result<Context, AppError> {
+        let workspace = workspace::create(&dir, init)?;
+        let url = workspace.database_url(database_override);
+        if !Store::database_exists(&url).await? {
+            Store::create_database(&url).await?;
+        }
+        let options = OpenOptions {
+            workspace: Some(dir.clone()),
+            database_url: database_override.map(str::to_owned),
+            cwd: dir,
+        };
+        let ctx = Context::open(&options).await?;
+        crate::events::emit(
+            &ctx,
+            dso_audit::NewEvent {
+                ty: crate::events::types::WORKSPACE_CREATED.into(),
+                subject: Some(ctx.workspace.config.workspace.name.clone()),
+                data: serde_json::json!({
+                    "name": ctx.workspace.config.workspace.name,
+                    "owner": ctx.workspace.config.workspace.owner,
+                    "backend": format!("{:?}", ctx.store.backend()).to_lowercase(),
+                    "key_id": dso_audit::checkpoint::key_id(&ctx.key.public()),
+                }),
+            },
+        )
+        .await?;
+        Ok(ctx)
+    }
+}

@@ -1,0 +1,55 @@
+//! The one error type of the application layer, each variant with help text.
+
+use std::path::PathBuf;
+
+/// Everything a use case can fail with. `help()` says what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("no dso workspace found in {searched} or any parent directory")]
+    NoWorkspace { searched: PathBuf },
+    #[error("a dso workspace already exists at {0}")]
+    WorkspaceExists(PathBuf),
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("{path}:{line}:{column}: invalid configuration: {message}")]
+    Config { path: PathBuf, line: usize, column: usize, message: String },
+    #[error("signing key {path} is invalid: {reason}")]
+    Key { path: PathBuf, reason: String },
+    #[error("{0}")]
+    Store(#[from] dso_store::StoreError),
+    #[error("invalid event: {0}")]
+    Event(#[from] dso_audit::EventError),
+    #[error("{location}: {message}")]
+    Input { location: String, message: String },
+    #[error("unknown {kind} `{value}`")]
+    Unknown { kind: &'static str, value: String, hint: Option<String> },
+    #[error("the audit chain is broken: {0}")]
+    ChainBroken(dso_audit::Problem),
+}
+
+impl AppError {
+    /// What the user can do about this error, if there is advice to give.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            AppError::NoWorkspace { .. } => Some(
+                "run `dso init` to create one here, or point DSO_HOME (or --workspace) at an existing one".into(),
+            ),
+            AppError::WorkspaceExists(_) => Some("use the existing workspace, or choose another directory".into()),
+            AppError::Key { .. } => Some(
+                "the key file holds 64 hex characters (an ed25519 secret key); restore it from backup".into(),
+            ),
+            AppError::Store(dso_store::StoreError::Connect { .. }) => Some(
+                "check --database / DSO_DATABASE_URL or [database] url in dso.toml, and that the server is running"
+                    .into(),
+            ),
+            AppError::Unknown { hint, .. } => hint.clone(),
+            AppError::ChainBroken(_) => Some(
+                "the log was altered outside dso; restore the database from a backup and compare with `dso audit log`"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+}

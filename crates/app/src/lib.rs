@@ -1,0 +1,20 @@
+//! The use cases of dso: the API boundary that the CLI (and later the server) call.
+//!
+//! A use case loads what it needs, calls pure domain code, persists through
+//! the store and records what happened in the event log. Its types are plain
+//! structs with public fields; no sqlx, clap or HTTP type crosses this boundary.
+//!
+//! - [`workspace`]: finding, creating and configuring a workspace (`dso.toml`).
+//! - [`context`]: an open workspace: config, store, signing key, acting user.
+//! - [`events`]: emitting, importing and listing events; verifying the chain.
+//! - [`model`]: querying the PIM as data.
+
+pub mod context;
+pub mod error;
+pub mod events;
+pub mod model;
+pub mod workspace;
+
+pub use context::{Context, OpenOptions};
+pub use error::AppError;
+pub use dso_store::redact_url;

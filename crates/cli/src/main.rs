@@ -1,0 +1,124 @@
+//! `dso`: the command line of the dso DevSecOps platform.
+//!
+//! This crate is glue: it parses arguments (clap), calls the use cases of
+//! `dso-app`, and prints tables for people or JSON for scripts. Errors are
+//! rendered by miette: one line of cause, then help.
+
+mod audit;
+mod model;
+mod output;
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use dso_app::{AppError, Context, OpenOptions};
+
+/// dso: a self-hostable DevSecOps platform implementing the SEI DevSecOps
+/// Platform-Independent Model (PIM).
+///
+/// Every exchange and activity is recorded as a CloudEvents event in a
+/// tamper-evident, hash-chained log. Start with `dso init`, then explore the
+/// model with `dso model` and the log with `dso audit`.
+#[derive(Debug, Parser)]
+#[command(name = "dso", version, propagate_version = true, max_term_width = 100)]
+struct Cli {
+    /// The workspace directory (default: the nearest ancestor of the current
+    /// directory holding dso.toml).
+    #[arg(long, global = true, env = "DSO_HOME", value_name = "DIR")]
+    workspace: Option<PathBuf>,
+
+    /// The database URL, overriding dso.toml: sqlite://PATH or
+    /// postgres://USER@HOST:PORT/DB.
+    #[arg(long, global = true, env = "DSO_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    database: Option<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a workspace: dso.toml (documented defaults), the database and
+    /// the audit signing key (mode 0600).
+    Init(InitArgs),
+    /// Query the PIM as data: domains, performers, exchanges, processes,
+    /// roles, questions, capabilities, requirements.
+    Model(model::ModelArgs),
+    /// Append events to the log.
+    #[command(subcommand)]
+    Event(audit::EventCommand),
+    /// Read and verify the tamper-evident event log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+}
+
+#[derive(Debug, clap::Args)]
+struct InitArgs {
+    /// Where to create the workspace.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// The workspace name, used in event sources (default: the directory name).
+    #[arg(long)]
+    name: Option<String>,
+    /// The user the CLI acts as (default: $USER).
+    #[arg(long)]
+    owner: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().color(std::io::stderr().is_terminal()).build())
+    }))
+    .ok();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("building a single-threaded tokio runtime only fails when the OS refuses threads or timers");
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(report) => {
+            eprintln!("{report:?}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> miette::Result<ExitCode> {
+    let cwd = std::env::current_dir().map_err(|err| miette::miette!("cannot read the current directory: {err}"))?;
+    let open = OpenOptions { workspace: cli.workspace.clone(), database_url: cli.database.clone(), cwd: cwd.clone() };
+    match cli.command {
+        Command::Init(args) => init(args, cli.database.as_deref(), &cwd).await,
+        Command::Model(args) => model::run(&args),
+        Command::Event(command) => audit::run_event(&open, command).await,
+        Command::Audit(command) => audit::run_audit(&open, command).await,
+    }
+}
+
+async fn init(args: InitArgs, database: Option<&str>, cwd: &std::path::Path) -> miette::Result<ExitCode> {
+    let dir = if args.dir.is_absolute() { args.dir.clone() } else { cwd.join(&args.dir) };
+    let name = args.name.unwrap_or_else(|| {
+        dir.canonicalize()
+            .ok()
+            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "dso".into())
+    });
+    let owner = args.owner.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "owner".into());
+    let options = dso_app::workspace::InitOptions { name, owner, database_url: database.map(str::to_owned) };
+    let ctx = Context::init(dir.clone(), &options, None).await.map_err(report)?;
+    println!("created workspace `{}` in {}", ctx.workspace.config.workspace.name, dir.display());
+    println!("  config:   {}", dir.join(dso_app::workspace::CONFIG_FILE).display());
+    println!("  database: {}", dso_app::redact_url(&ctx.workspace.database_url(None)));
+    println!("  key:      {} (keep it secret; it signs audit checkpoints)", ctx.workspace.key_path().display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Turns an application error into a miette report with its help text.
+pub(crate) fn report(err: AppError) -> miette::Report {
+    match err.help() {
+        Some(help) => miette::miette!(help = help, "{err}"),
+        None => miette::miette!("{err}"),
+    }
+}

@@ -1,0 +1,217 @@
+//! The only crate in dso that speaks SQL.
+//!
+//! [`Store`] is one concrete API over two dialects: an SQLite file (the
+//! embedded default) and PostgreSQL (for several servers on one database),
+//! chosen by the URL given to [`Store::connect`]. Both run the same queries
+//! (portable SQL with `$n` placeholders) and their own migrations
+//! (`migrations/sqlite`, `migrations/postgres`); the test suite runs against
+//! both and checks they behave the same.
+//!
+//! Architecture invariant: no other crate depends on sqlx, and no type of
+//! this crate's API mentions sqlx.
+
+mod events;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::MigrateDatabase;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub use events::{AppendedEntry, EventQuery};
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a URL selects: `sqlite:` or `postgres:`/`postgresql:`.
+    pub fn of_url(url: &str) -> Result<Backend, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(redact_url(url)))
+        }
+    }
+}
+
+/// Everything that can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://USER@HOST/DB")]
+    UnsupportedUrl(String),
+    #[error("cannot open database `{url}`: {source}")]
+    Connect { url: String, source: sqlx::Error },
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+}
+
+/// A connection pool to the dso database.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool of either backend.
+///
+/// The body is compiled once per backend, so it must be portable SQL.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::Pool::Sqlite($pool) => $body,
+            $crate::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Opens the database at `url`, creating an SQLite file if it is absent.
+    ///
+    /// Does not migrate; call [`Store::migrate`]. Errors on an unsupported
+    /// URL or when the database cannot be reached.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let connect_err = |source| StoreError::Connect { url: redact_url(url), source };
+        let pool = match Backend::of_url(url)? {
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)
+                    .map_err(connect_err)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    // Other processes may hold the write lock for a while
+                    // (a batch import); wait rather than fail.
+                    .busy_timeout(Duration::from_secs(30));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(options)
+                    .await
+                    .map_err(connect_err)?;
+                Pool::Sqlite(pool)
+            }
+            Backend::Postgres => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(url)
+                    .await
+                    .map_err(connect_err)?;
+                Pool::Postgres(pool)
+            }
+        };
+        Ok(Store { pool })
+    }
+
+    /// Brings the schema up to date (idempotent).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Reverts every migration (used by the reversibility test and `dso` maintenance).
+    pub async fn migrate_down_all(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.undo(pool, 0).await?,
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.undo(pool, 0).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Names of the user tables, sorted (for schema checks).
+    pub async fn table_names(&self) -> Result<Vec<String>, StoreError> {
+        let names: Vec<(String,)> = match &self.pool {
+            Pool::Sqlite(pool) => {
+                sqlx::query_as(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                )
+                .fetch_all(pool)
+                .await?
+            }
+            Pool::Postgres(pool) => {
+                sqlx::query_as(
+                    "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name",
+                )
+                .fetch_all(pool)
+                .await?
+            }
+        };
+        Ok(names.into_iter().map(|(n,)| n).collect())
+    }
+
+    /// Closes every connection, waiting for them to be returned.
+    pub async fn close(&self) {
+        with_pool!(self, pool => pool.close().await)
+    }
+
+    /// Creates the database named by `url` (for PostgreSQL, through its
+    /// maintenance database). Used by tests and `dso init`.
+    pub async fn create_database(url: &str) -> Result<(), StoreError> {
+        match Backend::of_url(url)? {
+            Backend::Sqlite => sqlx::Sqlite::create_database(url).await?,
+            Backend::Postgres => sqlx::Postgres::create_database(url).await?,
+        }
+        Ok(())
+    }
+
+    /// True when the database named by `url` exists.
+    pub async fn database_exists(url: &str) -> Result<bool, StoreError> {
+        Ok(match Backend::of_url(url)? {
+            Backend::Sqlite => sqlx::Sqlite::database_exists(url).await?,
+            Backend::Postgres => sqlx::Postgres::database_exists(url).await?,
+        })
+    }
+
+    /// Drops the database named by `url`, closing other sessions on PostgreSQL.
+    pub async fn drop_database(url: &str) -> Result<(), StoreError> {
+        match Backend::of_url(url)? {
+            Backend::Sqlite => sqlx::Sqlite::drop_database(url).await?,
+            Backend::Postgres => sqlx::Postgres::force_drop_database(url).await?,
+        }
+        Ok(())
+    }
+}
+
+/// Hides a password in a database URL before it is shown to anyone.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(feature = "test-support")]
+pub mod testing;
