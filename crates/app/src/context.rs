@@ -35,8 +35,16 @@ impl Context {
         let store = Store::connect(&url).await?;
         store.migrate().await?;
         let key = workspace::read_key(&workspace.key_path())?;
-        let actor = Actor { user: workspace.config.workspace.owner.clone(), role: None };
-        Ok(Context { workspace, store, key, actor })
+        let actor = Actor {
+            user: workspace.config.workspace.owner.clone(),
+            role: None,
+        };
+        Ok(Context {
+            workspace,
+            store,
+            key,
+            actor,
+        })
     }
 
     /// Creates a workspace in `dir` with its database, then opens it.

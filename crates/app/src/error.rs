@@ -10,11 +10,22 @@ pub enum AppError {
     #[error("a dso workspace already exists at {0}")]
     WorkspaceExists(PathBuf),
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot write {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}:{line}:{column}: invalid configuration: {message}")]
-    Config { path: PathBuf, line: usize, column: usize, message: String },
+    Config {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("signing key {path} is invalid: {reason}")]
     Key { path: PathBuf, reason: String },
     #[error("{0}")]
@@ -24,7 +35,11 @@ pub enum AppError {
     #[error("{location}: {message}")]
     Input { location: String, message: String },
     #[error("unknown {kind} `{value}`")]
-    Unknown { kind: &'static str, value: String, hint: Option<String> },
+    Unknown {
+        kind: &'static str,
+        value: String,
+        hint: Option<String>,
+    },
     #[error("the audit chain is broken: {0}")]
     ChainBroken(dso_audit::Problem),
 }

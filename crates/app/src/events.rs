@@ -30,7 +30,11 @@ pub async fn append(ctx: &Context, events: &[Event]) -> Result<Vec<AppendedEntry
     let every = ctx.workspace.config.audit.checkpoint_every as i64;
     if every > 0 {
         for entry in appended.iter().filter(|e| e.seq % every == 0) {
-            let cp = ctx.key.checkpoint(entry.seq, &entry.hash, &dso_audit::format_time(jiff::Timestamp::now()));
+            let cp = ctx.key.checkpoint(
+                entry.seq,
+                &entry.hash,
+                &dso_audit::format_time(jiff::Timestamp::now()),
+            );
             ctx.store.add_checkpoint(&cp).await?;
         }
     }
@@ -66,17 +70,32 @@ pub async fn import(ctx: &Context, name: &str, reader: impl BufRead) -> Result<u
     for (idx, line) in reader.lines().enumerate() {
         let line_no = idx + 1;
         let location = format!("{name}:{line_no}");
-        let line = line.map_err(|err| AppError::Input { location: location.clone(), message: err.to_string() })?;
+        let line = line.map_err(|err| AppError::Input {
+            location: location.clone(),
+            message: err.to_string(),
+        })?;
         if line.trim().is_empty() {
             continue;
         }
-        let parsed: ImportLine = serde_json::from_str(&line)
-            .map_err(|err| AppError::Input { location: format!("{location}:{}", err.column()), message: err.to_string() })?;
+        let parsed: ImportLine = serde_json::from_str(&line).map_err(|err| AppError::Input {
+            location: format!("{location}:{}", err.column()),
+            message: err.to_string(),
+        })?;
         if parsed.specversion.as_deref().is_some_and(|v| v != "1.0") {
-            return Err(AppError::Input { location, message: "field `specversion`: only CloudEvents 1.0 is supported".into() });
+            return Err(AppError::Input {
+                location,
+                message: "field `specversion`: only CloudEvents 1.0 is supported".into(),
+            });
         }
-        if parsed.datacontenttype.as_deref().is_some_and(|v| v != "application/json") {
-            return Err(AppError::Input { location, message: "field `datacontenttype`: only application/json is supported".into() });
+        if parsed
+            .datacontenttype
+            .as_deref()
+            .is_some_and(|v| v != "application/json")
+        {
+            return Err(AppError::Input {
+                location,
+                message: "field `datacontenttype`: only application/json is supported".into(),
+            });
         }
         let time = match parsed.time {
             Some(text) => {
@@ -89,9 +108,22 @@ pub async fn import(ctx: &Context, name: &str, reader: impl BufRead) -> Result<u
             None => dso_audit::format_time(jiff::Timestamp::now()),
         };
         let id = parsed.id.unwrap_or_else(dso_audit::event::new_id);
-        let new = NewEvent { ty: parsed.ty, subject: parsed.subject, data: parsed.data };
-        let event = Event::stamp_at(new, parsed.source.as_deref().unwrap_or(&source), &ctx.actor, id, time)
-            .map_err(|err| AppError::Input { location, message: err.to_string() })?;
+        let new = NewEvent {
+            ty: parsed.ty,
+            subject: parsed.subject,
+            data: parsed.data,
+        };
+        let event = Event::stamp_at(
+            new,
+            parsed.source.as_deref().unwrap_or(&source),
+            &ctx.actor,
+            id,
+            time,
+        )
+        .map_err(|err| AppError::Input {
+            location,
+            message: err.to_string(),
+        })?;
         events.push(event);
     }
     for batch in events.chunks(IMPORT_BATCH) {
@@ -112,7 +144,11 @@ pub async fn verify(ctx: &Context) -> Result<VerifyReport, AppError> {
     while !verifier.failed() {
         let page = ctx
             .store
-            .events(&EventQuery { after_seq: Some(after), limit: Some(5000), ..Default::default() })
+            .events(&EventQuery {
+                after_seq: Some(after),
+                limit: Some(5000),
+                ..Default::default()
+            })
             .await?;
         let Some(last) = page.last() else { break };
         after = last.seq;
@@ -131,8 +167,13 @@ pub async fn checkpoint(ctx: &Context) -> Result<Option<dso_audit::Checkpoint>, 
     if report.head_seq == 0 {
         return Ok(None);
     }
-    let hash = dso_audit::chain::parse_hash(&report.head_hash).expect("the verifier reports a well-formed hash");
-    let cp = ctx.key.checkpoint(report.head_seq, &hash, &dso_audit::format_time(jiff::Timestamp::now()));
+    let hash = dso_audit::chain::parse_hash(&report.head_hash)
+        .expect("the verifier reports a well-formed hash");
+    let cp = ctx.key.checkpoint(
+        report.head_seq,
+        &hash,
+        &dso_audit::format_time(jiff::Timestamp::now()),
+    );
     ctx.store.add_checkpoint(&cp).await?;
     Ok(Some(cp))
 }

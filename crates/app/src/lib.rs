@@ -16,5 +16,5 @@ pub mod model;
 pub mod workspace;
 
 pub use context::{Context, OpenOptions};
-pub use error::AppError;
 pub use dso_store::redact_url;
+pub use error::AppError;

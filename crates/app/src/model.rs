@@ -77,8 +77,16 @@ pub fn elements(kind: ModelKind, filter: &ModelFilter) -> Result<Vec<serde_json:
     let rows = match kind {
         ModelKind::Domains => to_values(&pim.domains),
         ModelKind::Performers => {
-            let domain = filter.domain.as_deref().map(|d| resolve_domain(pim, d)).transpose()?;
-            to_values(pim.performers.iter().filter(|p| domain.is_none_or(|d| p.domain == d)))
+            let domain = filter
+                .domain
+                .as_deref()
+                .map(|d| resolve_domain(pim, d))
+                .transpose()?;
+            to_values(
+                pim.performers
+                    .iter()
+                    .filter(|p| domain.is_none_or(|d| p.domain == d)),
+            )
         }
         ModelKind::InformationElements => to_values(&pim.information_elements),
         ModelKind::Exchanges => to_values(&pim.exchanges),
@@ -86,8 +94,16 @@ pub fn elements(kind: ModelKind, filter: &ModelFilter) -> Result<Vec<serde_json:
         ModelKind::Activities => to_values(&pim.activities),
         ModelKind::Roles => to_values(pim.roles.iter().filter(|r| !filter.critical || r.critical)),
         ModelKind::Questions => {
-            let role = filter.role.as_deref().map(|r| resolve_role(pim, r)).transpose()?;
-            to_values(pim.questions.iter().filter(|q| role.is_none_or(|r| q.role == r)))
+            let role = filter
+                .role
+                .as_deref()
+                .map(|r| resolve_role(pim, r))
+                .transpose()?;
+            to_values(
+                pim.questions
+                    .iter()
+                    .filter(|q| role.is_none_or(|r| q.role == r)),
+            )
         }
         ModelKind::Capabilities => to_values(&pim.capabilities),
         ModelKind::Requirements => {
@@ -99,7 +115,11 @@ pub fn elements(kind: ModelKind, filter: &ModelFilter) -> Result<Vec<serde_json:
                     message: format!("maturity level {level} does not exist; levels are 1 to 4"),
                 });
             }
-            to_values(pim.requirements.iter().filter(|r| filter.level.is_none_or(|l| r.level == l)))
+            to_values(
+                pim.requirements
+                    .iter()
+                    .filter(|r| filter.level.is_none_or(|l| r.level == l)),
+            )
         }
     };
     Ok(rows)
@@ -123,10 +143,14 @@ fn check_applies(kind: ModelKind, filter: &ModelFilter) -> Result<(), AppError> 
     }
 }
 
-fn to_values<'a, T: Serialize + 'a>(items: impl IntoIterator<Item = &'a T>) -> Vec<serde_json::Value> {
+fn to_values<'a, T: Serialize + 'a>(
+    items: impl IntoIterator<Item = &'a T>,
+) -> Vec<serde_json::Value> {
     items
         .into_iter()
-        .map(|item| serde_json::to_value(item).expect("model elements are plain data and always serialise"))
+        .map(|item| {
+            serde_json::to_value(item).expect("model elements are plain data and always serialise")
+        })
         .collect()
 }
 
@@ -150,7 +174,12 @@ fn resolve_domain<'a>(pim: &'a Pim, key: &str) -> Result<&'a str, AppError> {
     let short = |s: &str| normalize(s).trim_end_matches("-domain").to_owned();
     pim.domains
         .iter()
-        .find(|d| normalize(&d.id) == wanted || normalize(&d.name) == wanted || short(&d.name) == short(key) || short(&d.id) == short(key))
+        .find(|d| {
+            normalize(&d.id) == wanted
+                || normalize(&d.name) == wanted
+                || short(&d.name) == short(key)
+                || short(&d.id) == short(key)
+        })
         .map(|d| d.id.as_str())
         .ok_or_else(|| unknown("domain", key, pim.domains.iter().map(|d| d.id.as_str())))
 }
@@ -160,7 +189,11 @@ pub fn role_id(key: &str) -> Result<String, AppError> {
     resolve_role(dso_model::pim(), key).map(str::to_owned)
 }
 
-fn unknown<'a>(kind: &'static str, value: &str, candidates: impl Iterator<Item = &'a str>) -> AppError {
+fn unknown<'a>(
+    kind: &'static str,
+    value: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> AppError {
     let candidates: Vec<&str> = candidates.collect();
     let wanted = normalize(value);
     let nearest = candidates
@@ -169,10 +202,17 @@ fn unknown<'a>(kind: &'static str, value: &str, candidates: impl Iterator<Item =
         .min()
         .filter(|(d, c)| *d <= c.len() / 2 + 1 || c.contains(&wanted));
     let hint = match nearest {
-        Some((_, c)) => format!("did you mean `{c}`? valid {kind}s: {}", candidates.join(", ")),
+        Some((_, c)) => format!(
+            "did you mean `{c}`? valid {kind}s: {}",
+            candidates.join(", ")
+        ),
         None => format!("valid {kind}s: {}", candidates.join(", ")),
     };
-    AppError::Unknown { kind, value: value.to_owned(), hint: Some(hint) }
+    AppError::Unknown {
+        kind,
+        value: value.to_owned(),
+        hint: Some(hint),
+    }
 }
 
 /// Levenshtein distance over chars.

@@ -59,7 +59,10 @@ pub struct WorkspaceSection {
 
 impl Default for WorkspaceSection {
     fn default() -> Self {
-        WorkspaceSection { name: "dso".into(), owner: "owner".into() }
+        WorkspaceSection {
+            name: "dso".into(),
+            owner: "owner".into(),
+        }
     }
 }
 
@@ -71,7 +74,9 @@ pub struct DatabaseSection {
 
 impl Default for DatabaseSection {
     fn default() -> Self {
-        DatabaseSection { url: "sqlite://dso.db".into() }
+        DatabaseSection {
+            url: "sqlite://dso.db".into(),
+        }
     }
 }
 
@@ -83,7 +88,9 @@ pub struct AuditSection {
 
 impl Default for AuditSection {
     fn default() -> Self {
-        AuditSection { checkpoint_every: 1000 }
+        AuditSection {
+            checkpoint_every: 1000,
+        }
     }
 }
 
@@ -95,7 +102,9 @@ pub struct SigningSection {
 
 impl Default for SigningSection {
     fn default() -> Self {
-        SigningSection { key_file: PathBuf::from("keys/audit-signing.key") }
+        SigningSection {
+            key_file: PathBuf::from("keys/audit-signing.key"),
+        }
     }
 }
 
@@ -114,7 +123,9 @@ impl Workspace {
             if dir.join(CONFIG_FILE).is_file() {
                 return Workspace::load(dir);
             }
-            return Err(AppError::NoWorkspace { searched: dir.to_path_buf() });
+            return Err(AppError::NoWorkspace {
+                searched: dir.to_path_buf(),
+            });
         }
         let mut dir = Some(cwd);
         while let Some(d) = dir {
@@ -123,22 +134,33 @@ impl Workspace {
             }
             dir = d.parent();
         }
-        Err(AppError::NoWorkspace { searched: cwd.to_path_buf() })
+        Err(AppError::NoWorkspace {
+            searched: cwd.to_path_buf(),
+        })
     }
 
     /// Loads `dir/dso.toml`; errors name the line and column of a bad key.
     pub fn load(dir: &Path) -> Result<Workspace, AppError> {
         let path = dir.join(CONFIG_FILE);
-        let text = fs::read_to_string(&path).map_err(|source| AppError::Read { path: path.clone(), source })?;
+        let text = fs::read_to_string(&path).map_err(|source| AppError::Read {
+            path: path.clone(),
+            source,
+        })?;
         let config = parse_config(&path, &text)?;
-        Ok(Workspace { root: dir.to_path_buf(), config })
+        Ok(Workspace {
+            root: dir.to_path_buf(),
+            config,
+        })
     }
 
     /// The database URL: `override_url` if given, else the config's, with a
     /// relative SQLite path resolved against the workspace directory.
     pub fn database_url(&self, override_url: Option<&str>) -> String {
         let url = override_url.unwrap_or(&self.config.database.url);
-        match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        match url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             Some(path) if !path.starts_with('/') && !path.starts_with(':') => {
                 format!("sqlite://{}", self.root.join(path).display())
             }
@@ -160,7 +182,12 @@ impl Workspace {
 pub fn parse_config(path: &Path, text: &str) -> Result<Config, AppError> {
     toml::from_str(text).map_err(|err| {
         let (line, column) = err.span().map_or((1, 1), |span| line_col(text, span.start));
-        AppError::Config { path: path.to_path_buf(), line, column, message: err.message().to_owned() }
+        AppError::Config {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: err.message().to_owned(),
+        }
     })
 }
 
@@ -189,17 +216,29 @@ pub fn create(dir: &Path, options: &InitOptions) -> Result<Workspace, AppError> 
     if config_path.exists() {
         return Err(AppError::WorkspaceExists(dir.to_path_buf()));
     }
-    fs::create_dir_all(dir).map_err(|source| AppError::Write { path: dir.to_path_buf(), source })?;
+    fs::create_dir_all(dir).map_err(|source| AppError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut text = CONFIG_TEMPLATE
         .replace("{name}", &toml_escape(&options.name))
         .replace("{owner}", &toml_escape(&options.owner));
     if let Some(url) = &options.database_url {
-        text = text.replace("url = \"sqlite://dso.db\"", &format!("url = \"{}\"", toml_escape(url)));
+        text = text.replace(
+            "url = \"sqlite://dso.db\"",
+            &format!("url = \"{}\"", toml_escape(url)),
+        );
     }
     let config = parse_config(&config_path, &text)?;
-    let workspace = Workspace { root: dir.to_path_buf(), config };
+    let workspace = Workspace {
+        root: dir.to_path_buf(),
+        config,
+    };
     write_new_key(&workspace.key_path())?;
-    fs::write(&config_path, text).map_err(|source| AppError::Write { path: config_path, source })?;
+    fs::write(&config_path, text).map_err(|source| AppError::Write {
+        path: config_path,
+        source,
+    })?;
     Ok(workspace)
 }
 
@@ -208,12 +247,18 @@ fn toml_escape(s: &str) -> String {
 }
 
 fn write_new_key(path: &Path) -> Result<(), AppError> {
-    let write_err = |source| AppError::Write { path: path.to_path_buf(), source };
+    let write_err = |source| AppError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent).map_err(write_err)?;
     }
     let mut secret = [0u8; 32];
-    getrandom::fill(&mut secret).map_err(|err| AppError::Key { path: path.to_path_buf(), reason: err.to_string() })?;
+    getrandom::fill(&mut secret).map_err(|err| AppError::Key {
+        path: path.to_path_buf(),
+        reason: err.to_string(),
+    })?;
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -228,9 +273,14 @@ fn write_new_key(path: &Path) -> Result<(), AppError> {
 
 /// Reads the signing key written by `dso init`.
 pub fn read_key(path: &Path) -> Result<dso_audit::KeyPair, AppError> {
-    let text = fs::read_to_string(path).map_err(|source| AppError::Read { path: path.to_path_buf(), source })?;
+    let text = fs::read_to_string(path).map_err(|source| AppError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut secret = [0u8; 32];
-    hex::decode_to_slice(text.trim(), &mut secret)
-        .map_err(|err| AppError::Key { path: path.to_path_buf(), reason: err.to_string() })?;
+    hex::decode_to_slice(text.trim(), &mut secret).map_err(|err| AppError::Key {
+        path: path.to_path_buf(),
+        reason: err.to_string(),
+    })?;
     Ok(dso_audit::KeyPair::from_secret(secret))
 }

@@ -54,7 +54,9 @@ pub struct KeyPair {
 impl KeyPair {
     /// Wraps 32 secret bytes.
     pub fn from_secret(secret: [u8; 32]) -> KeyPair {
-        KeyPair { signing: SigningKey::from_bytes(&secret) }
+        KeyPair {
+            signing: SigningKey::from_bytes(&secret),
+        }
     }
 
     /// The 32 secret bytes (to write the key file).

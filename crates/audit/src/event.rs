@@ -70,7 +70,13 @@ impl Event {
     ///
     /// Errors when the type, subject, source or data size is unacceptable.
     pub fn stamp(new: NewEvent, source: &str, actor: &Actor) -> Result<Event, EventError> {
-        Self::stamp_at(new, source, actor, new_id(), format_time(jiff::Timestamp::now()))
+        Self::stamp_at(
+            new,
+            source,
+            actor,
+            new_id(),
+            format_time(jiff::Timestamp::now()),
+        )
     }
 
     /// Like [`Event::stamp`] with an explicit id and time (used by importers).
@@ -85,10 +91,16 @@ impl Event {
         if source.trim().is_empty() {
             return Err(EventError::EmptySource);
         }
-        if new.subject.as_deref().is_some_and(|s| s.chars().any(char::is_control)) {
+        if new
+            .subject
+            .as_deref()
+            .is_some_and(|s| s.chars().any(char::is_control))
+        {
             return Err(EventError::BadSubject);
         }
-        let n_bytes = serde_json::to_string(&new.data).map(|s| s.len()).unwrap_or(usize::MAX);
+        let n_bytes = serde_json::to_string(&new.data)
+            .map(|s| s.len())
+            .unwrap_or(usize::MAX);
         if n_bytes > MAX_DATA_BYTES {
             return Err(EventError::DataTooLarge(n_bytes));
         }

@@ -10,7 +10,10 @@ fn key() -> KeyPair {
 }
 
 fn chain(n: i64) -> Vec<StoredEntry> {
-    let actor = Actor { user: "alice".into(), role: Some("security-engineer".into()) };
+    let actor = Actor {
+        user: "alice".into(),
+        role: Some("security-engineer".into()),
+    };
     let mut prev = GENESIS_HASH;
     (1..=n)
         .map(|seq| {
@@ -19,8 +22,14 @@ fn chain(n: i64) -> Vec<StoredEntry> {
                 subject: Some(format!("s{seq}")),
                 data: serde_json::json!({ "n": seq, "x": 1.5, "list": [1, "two"] }),
             };
-            let event = Event::stamp_at(new, "dso://test", &actor, format!("id-{seq}"), "2026-11-27T13:00:00Z".into())
-                .unwrap();
+            let event = Event::stamp_at(
+                new,
+                "dso://test",
+                &actor,
+                format!("id-{seq}"),
+                "2026-11-27T13:00:00Z".into(),
+            )
+            .unwrap();
             let (entry, hash) = StoredEntry::link(seq, &prev, &event);
             prev = hash;
             entry
@@ -34,7 +43,11 @@ fn verify(entries: &[StoredEntry], checkpoint_at: &[i64]) -> VerifyReport {
         .iter()
         .map(|&seq| {
             let e = &entries[(seq - 1) as usize];
-            key.checkpoint(seq, &crate::chain::parse_hash(&e.hash).unwrap(), "2026-11-27T13:00:00Z")
+            key.checkpoint(
+                seq,
+                &crate::chain::parse_hash(&e.hash).unwrap(),
+                "2026-11-27T13:00:00Z",
+            )
         })
         .collect();
     let mut v = ChainVerifier::new(&key.public(), checkpoints);
@@ -44,7 +57,11 @@ fn verify(entries: &[StoredEntry], checkpoint_at: &[i64]) -> VerifyReport {
 
 fn check(entries: &[StoredEntry], checkpoint_at: &[i64], expect: Option<(i64, ProblemKind)>) {
     let report = verify(entries, checkpoint_at);
-    assert_eq!(report.problem.as_ref().map(|p| (p.seq, p.kind)), expect, "{report:?}");
+    assert_eq!(
+        report.problem.as_ref().map(|p| (p.seq, p.kind)),
+        expect,
+        "{report:?}"
+    );
 }
 
 #[test]
@@ -161,7 +178,10 @@ fn rewritten_chain_is_caught_by_checkpoint() {
     forged.iter().for_each(|e| v.push(e));
     let report = v.finish();
     let problem = report.problem.unwrap();
-    assert_eq!((problem.seq, problem.kind), (5, ProblemKind::CheckpointMismatch));
+    assert_eq!(
+        (problem.seq, problem.kind),
+        (5, ProblemKind::CheckpointMismatch)
+    );
 }
 
 #[test]
@@ -193,17 +213,36 @@ fn stored_entry_round_trips_to_the_same_hash() {
     let entries = chain(2);
     let event = entries[1].event().unwrap();
     let prev = crate::chain::parse_hash(&entries[0].hash).unwrap();
-    assert_eq!(hex::encode(crate::chain::entry_hash(&prev, 2, &event)), entries[1].hash);
+    assert_eq!(
+        hex::encode(crate::chain::entry_hash(&prev, 2, &event)),
+        entries[1].hash
+    );
 }
 
 #[test]
 fn bad_events_are_refused() {
-    let actor = Actor { user: "a".into(), role: None };
-    let new = |ty: &str, data| NewEvent { ty: ty.into(), subject: None, data };
-    assert_eq!(Event::stamp(new("", serde_json::Value::Null), "s", &actor), Err(EventError::EmptyType));
-    assert!(matches!(Event::stamp(new("a b", serde_json::Value::Null), "s", &actor), Err(EventError::BadType(_))));
+    let actor = Actor {
+        user: "a".into(),
+        role: None,
+    };
+    let new = |ty: &str, data| NewEvent {
+        ty: ty.into(),
+        subject: None,
+        data,
+    };
+    assert_eq!(
+        Event::stamp(new("", serde_json::Value::Null), "s", &actor),
+        Err(EventError::EmptyType)
+    );
+    assert!(matches!(
+        Event::stamp(new("a b", serde_json::Value::Null), "s", &actor),
+        Err(EventError::BadType(_))
+    ));
     let big = serde_json::Value::String("x".repeat(crate::event::MAX_DATA_BYTES));
-    assert!(matches!(Event::stamp(new("t", big), "s", &actor), Err(EventError::DataTooLarge(_))));
+    assert!(matches!(
+        Event::stamp(new("t", big), "s", &actor),
+        Err(EventError::DataTooLarge(_))
+    ));
     let ok = Event::stamp(new("t", serde_json::json!({})), "s", &actor).unwrap();
     assert!(ok.time.ends_with('Z'), "{}", ok.time);
 }

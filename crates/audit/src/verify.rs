@@ -128,14 +128,24 @@ impl ChainVerifier {
             let detail = if seq == self.expected_seq + 1 {
                 "this entry is missing: it was removed".to_owned()
             } else {
-                format!("this entry and the next {} are missing: they were removed", seq - self.expected_seq - 1)
+                format!(
+                    "this entry and the next {} are missing: they were removed",
+                    seq - self.expected_seq - 1
+                )
             };
-            return Err(Problem { seq: self.expected_seq, kind: ProblemKind::Missing, detail });
+            return Err(Problem {
+                seq: self.expected_seq,
+                kind: ProblemKind::Missing,
+                detail,
+            });
         }
         if seq < self.expected_seq {
             return Err(problem(
                 ProblemKind::Reordered,
-                format!("appears after entry {}: entries were reordered or duplicated", self.expected_seq - 1),
+                format!(
+                    "appears after entry {}: entries were reordered or duplicated",
+                    self.expected_seq - 1
+                ),
             ));
         }
         if parse_hash(&entry.prev_hash) != Some(self.prev) {
@@ -145,22 +155,29 @@ impl ChainVerifier {
             ));
         }
         let event = entry.event().map_err(|err| {
-            problem(ProblemKind::Changed, format!("its data is no longer valid JSON ({err}): it was changed"))
+            problem(
+                ProblemKind::Changed,
+                format!("its data is no longer valid JSON ({err}): it was changed"),
+            )
         })?;
         let hash = entry_hash(&self.prev, seq, &event);
         if parse_hash(&entry.hash) != Some(hash) {
             return Err(problem(
                 ProblemKind::Changed,
-                format!("its content does not match its hash: it was changed (type `{}`, id {})", entry.ty, entry.id),
+                format!(
+                    "its content does not match its hash: it was changed (type `{}`, id {})",
+                    entry.ty, entry.id
+                ),
             ));
         }
-        if let Some(cp) = self.checkpoints.get(&seq) {
-            if parse_hash(&cp.hash) != Some(hash) {
-                return Err(problem(
-                    ProblemKind::CheckpointMismatch,
-                    "its hash differs from the signed checkpoint: the chain was rewritten up to here".to_owned(),
-                ));
-            }
+        if let Some(cp) = self.checkpoints.get(&seq)
+            && parse_hash(&cp.hash) != Some(hash)
+        {
+            return Err(problem(
+                ProblemKind::CheckpointMismatch,
+                "its hash differs from the signed checkpoint: the chain was rewritten up to here"
+                    .to_owned(),
+            ));
         }
         self.prev = hash;
         self.expected_seq = seq + 1;
@@ -170,16 +187,16 @@ impl ChainVerifier {
     /// Ends the verification: checks that no signed checkpoint lies beyond the end.
     pub fn finish(mut self) -> VerifyReport {
         let head_seq = self.expected_seq - 1;
-        if self.problem.is_none() {
-            if let Some((&seq, _)) = self.checkpoints.range(self.expected_seq..).next() {
-                self.problem = Some(Problem {
-                    seq: self.expected_seq,
-                    kind: ProblemKind::Truncated,
-                    detail: format!(
-                        "this entry is missing: the log ends at entry {head_seq} but a signed checkpoint covers entry {seq}"
-                    ),
-                });
-            }
+        if self.problem.is_none()
+            && let Some((&seq, _)) = self.checkpoints.range(self.expected_seq..).next()
+        {
+            self.problem = Some(Problem {
+                seq: self.expected_seq,
+                kind: ProblemKind::Truncated,
+                detail: format!(
+                    "this entry is missing: the log ends at entry {head_seq} but a signed checkpoint covers entry {seq}"
+                ),
+            });
         }
         VerifyReport {
             n_entries: self.n_entries,

@@ -79,17 +79,32 @@ async fn open(options: &OpenOptions) -> miette::Result<Context> {
 pub async fn run_event(options: &OpenOptions, command: EventCommand) -> miette::Result<ExitCode> {
     let mut ctx = open(options).await?;
     match command {
-        EventCommand::Emit { ty, subject, data, role } => {
-            ctx.actor.role = role.as_deref().map(dso_app::model::role_id).transpose().map_err(report)?;
+        EventCommand::Emit {
+            ty,
+            subject,
+            data,
+            role,
+        } => {
+            ctx.actor.role = role
+                .as_deref()
+                .map(dso_app::model::role_id)
+                .transpose()
+                .map_err(report)?;
             let data = match data {
                 None => serde_json::Value::Object(Default::default()),
                 Some(text) => parse_data(&text)?,
             };
-            let appended = events::emit(&ctx, NewEvent { ty, subject, data }).await.map_err(report)?;
+            let appended = events::emit(&ctx, NewEvent { ty, subject, data })
+                .await
+                .map_err(report)?;
             println!("appended event {} ({})", appended.seq, appended.id);
         }
         EventCommand::Import { file, role } => {
-            ctx.actor.role = role.as_deref().map(dso_app::model::role_id).transpose().map_err(report)?;
+            ctx.actor.role = role
+                .as_deref()
+                .map(dso_app::model::role_id)
+                .transpose()
+                .map_err(report)?;
             let n = if file.as_os_str() == "-" {
                 events::import(&ctx, "<stdin>", std::io::stdin().lock()).await
             } else {
@@ -109,11 +124,14 @@ fn parse_data(text: &str) -> miette::Result<serde_json::Value> {
     let (name, content) = match text.strip_prefix('@') {
         Some("-") => {
             let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s).map_err(|err| miette::miette!("cannot read stdin: {err}"))?;
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|err| miette::miette!("cannot read stdin: {err}"))?;
             ("<stdin>".to_owned(), s)
         }
         Some(path) => {
-            let s = std::fs::read_to_string(path).map_err(|err| miette::miette!("cannot read {path}: {err}"))?;
+            let s = std::fs::read_to_string(path)
+                .map_err(|err| miette::miette!("cannot read {path}: {err}"))?;
             (path.to_owned(), s)
         }
         None => ("--data".to_owned(), text.to_owned()),
@@ -131,7 +149,13 @@ fn parse_data(text: &str) -> miette::Result<serde_json::Value> {
 pub async fn run_audit(options: &OpenOptions, command: AuditCommand) -> miette::Result<ExitCode> {
     let ctx = open(options).await?;
     match command {
-        AuditCommand::Log { ty, subject, since, limit, format } => {
+        AuditCommand::Log {
+            ty,
+            subject,
+            since,
+            limit,
+            format,
+        } => {
             let since = since.as_deref().map(parse_since).transpose()?;
             let query = dso_store_query(ty, subject, since, limit);
             let mut entries = events::log(&ctx, &query).await.map_err(report)?;
@@ -140,7 +164,9 @@ pub async fn run_audit(options: &OpenOptions, command: AuditCommand) -> miette::
                 .iter()
                 .map(|e| {
                     let mut event = match e.event() {
-                        Ok(event) => serde_json::to_value(event).expect("an event always serialises"),
+                        Ok(event) => {
+                            serde_json::to_value(event).expect("an event always serialises")
+                        }
                         // Shown as stored; `dso audit verify` says what is wrong.
                         Err(_) => serde_json::json!({ "id": e.id, "type": e.ty, "data": e.data }),
                     };
@@ -149,12 +175,19 @@ pub async fn run_audit(options: &OpenOptions, command: AuditCommand) -> miette::
                     event
                 })
                 .collect();
-            print_rows(format, &["seq", "time", "type", "subject", "actor", "actorrole"], &rows);
+            print_rows(
+                format,
+                &["seq", "time", "type", "subject", "actor", "actorrole"],
+                &rows,
+            );
         }
         AuditCommand::Verify { format } => {
             let report = events::verify(&ctx).await.map_err(report)?;
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises")),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).expect("a report serialises")
+                ),
                 Format::Table => match &report.problem {
                     None => println!(
                         "audit chain intact: {} entries, {} signed checkpoints, head {} {}",
@@ -174,7 +207,10 @@ pub async fn run_audit(options: &OpenOptions, command: AuditCommand) -> miette::
             }
         }
         AuditCommand::Checkpoint => match events::checkpoint(&ctx).await.map_err(report)? {
-            Some(cp) => println!("signed checkpoint at entry {} {} (key {})", cp.seq, cp.hash, cp.key_id),
+            Some(cp) => println!(
+                "signed checkpoint at entry {} {} (key {})",
+                cp.seq, cp.hash, cp.key_id
+            ),
             None => println!("the log is empty; nothing to sign"),
         },
     }
@@ -187,7 +223,14 @@ fn dso_store_query(
     since: Option<String>,
     limit: Option<i64>,
 ) -> dso_app::events::EventQuery {
-    dso_app::events::EventQuery { ty, subject, since, limit, newest_first: limit.is_some(), after_seq: None }
+    dso_app::events::EventQuery {
+        ty,
+        subject,
+        since,
+        limit,
+        newest_first: limit.is_some(),
+        after_seq: None,
+    }
 }
 
 /// `--since`: an RFC 3339 time, a date, or a duration back from now.
@@ -202,13 +245,18 @@ fn parse_since(text: &str) -> miette::Result<String> {
         return Ok(dso_audit::format_time(ts));
     }
     if let Ok(date) = text.parse::<jiff::civil::Date>() {
-        let ts = date.to_zoned_datetime(jiff::tz::TimeZone::UTC).map_err(|_| bad())?.timestamp();
+        let ts = date
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .map_err(|_| bad())?
+            .timestamp();
         return Ok(dso_audit::format_time(ts));
     }
     let duration = match text.strip_suffix('d').and_then(|n| n.parse::<i64>().ok()) {
         Some(days) => jiff::SignedDuration::from_hours(days.checked_mul(24).ok_or_else(bad)?),
         None => text.parse::<jiff::SignedDuration>().map_err(|_| bad())?,
     };
-    let ts = jiff::Timestamp::now().checked_sub(duration).map_err(|_| bad())?;
+    let ts = jiff::Timestamp::now()
+        .checked_sub(duration)
+        .map_err(|_| bad())?;
     Ok(dso_audit::format_time(ts))
 }

@@ -31,7 +31,13 @@ struct Cli {
 
     /// The database URL, overriding dso.toml: sqlite://PATH or
     /// postgres://USER@HOST:PORT/DB.
-    #[arg(long, global = true, env = "DSO_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "DSO_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     database: Option<String>,
 
     #[command(subcommand)]
@@ -70,7 +76,14 @@ struct InitArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     miette::set_hook(Box::new(|_| {
-        Box::new(miette::MietteHandlerOpts::new().color(std::io::stderr().is_terminal()).build())
+        // Wrap long messages for people; keep one line per message for scripts and logs.
+        let terminal = std::io::stderr().is_terminal();
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .color(terminal)
+                .wrap_lines(terminal)
+                .build(),
+        )
     }))
     .ok();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -87,8 +100,13 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> miette::Result<ExitCode> {
-    let cwd = std::env::current_dir().map_err(|err| miette::miette!("cannot read the current directory: {err}"))?;
-    let open = OpenOptions { workspace: cli.workspace.clone(), database_url: cli.database.clone(), cwd: cwd.clone() };
+    let cwd = std::env::current_dir()
+        .map_err(|err| miette::miette!("cannot read the current directory: {err}"))?;
+    let open = OpenOptions {
+        workspace: cli.workspace.clone(),
+        database_url: cli.database.clone(),
+        cwd: cwd.clone(),
+    };
     match cli.command {
         Command::Init(args) => init(args, cli.database.as_deref(), &cwd).await,
         Command::Model(args) => model::run(&args),
@@ -97,21 +115,51 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
     }
 }
 
-async fn init(args: InitArgs, database: Option<&str>, cwd: &std::path::Path) -> miette::Result<ExitCode> {
-    let dir = if args.dir.is_absolute() { args.dir.clone() } else { cwd.join(&args.dir) };
+async fn init(
+    args: InitArgs,
+    database: Option<&str>,
+    cwd: &std::path::Path,
+) -> miette::Result<ExitCode> {
+    let dir = if args.dir.is_absolute() {
+        args.dir.clone()
+    } else {
+        cwd.join(&args.dir)
+    };
     let name = args.name.unwrap_or_else(|| {
         dir.canonicalize()
             .ok()
             .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "dso".into())
     });
-    let owner = args.owner.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "owner".into());
-    let options = dso_app::workspace::InitOptions { name, owner, database_url: database.map(str::to_owned) };
-    let ctx = Context::init(dir.clone(), &options, None).await.map_err(report)?;
-    println!("created workspace `{}` in {}", ctx.workspace.config.workspace.name, dir.display());
-    println!("  config:   {}", dir.join(dso_app::workspace::CONFIG_FILE).display());
-    println!("  database: {}", dso_app::redact_url(&ctx.workspace.database_url(None)));
-    println!("  key:      {} (keep it secret; it signs audit checkpoints)", ctx.workspace.key_path().display());
+    let owner = args
+        .owner
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "owner".into());
+    let options = dso_app::workspace::InitOptions {
+        name,
+        owner,
+        database_url: database.map(str::to_owned),
+    };
+    let ctx = Context::init(dir.clone(), &options, None)
+        .await
+        .map_err(report)?;
+    println!(
+        "created workspace `{}` in {}",
+        ctx.workspace.config.workspace.name,
+        dir.display()
+    );
+    println!(
+        "  config:   {}",
+        dir.join(dso_app::workspace::CONFIG_FILE).display()
+    );
+    println!(
+        "  database: {}",
+        dso_app::redact_url(&ctx.workspace.database_url(None))
+    );
+    println!(
+        "  key:      {} (keep it secret; it signs audit checkpoints)",
+        ctx.workspace.key_path().display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -19,7 +19,9 @@ pub fn print_rows(format: Format, columns: &[&str], rows: &[serde_json::Value]) 
         ),
         Format::Table => {
             let mut table = Table::new();
-            table.load_style(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+            table
+                .load_style(presets::UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic);
             if let Some((width, _)) = terminal_width() {
                 table.set_width(width);
             }
@@ -28,13 +30,20 @@ pub fn print_rows(format: Format, columns: &[&str], rows: &[serde_json::Value]) 
                 table.add_row(columns.iter().map(|c| cell(row.get(*c))));
             }
             println!("{table}");
-            println!("{} {}", rows.len(), if rows.len() == 1 { "row" } else { "rows" });
+            println!(
+                "{} {}",
+                rows.len(),
+                if rows.len() == 1 { "row" } else { "rows" }
+            );
         }
     }
 }
 
 fn terminal_width() -> Option<(u16, u16)> {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).map(|w| (w, 0))
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .map(|w| (w, 0))
 }
 
 /// A JSON value as table text: strings bare, lists joined, objects counted.
@@ -44,7 +53,11 @@ fn cell(value: Option<&serde_json::Value>) -> String {
         Some(serde_json::Value::String(s)) => s.clone(),
         Some(serde_json::Value::Array(items)) => {
             if items.iter().all(|i| i.is_string() || i.is_number()) {
-                items.iter().map(|i| cell(Some(i))).collect::<Vec<_>>().join(", ")
+                items
+                    .iter()
+                    .map(|i| cell(Some(i)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             } else {
                 format!("{} items", items.len())
             }

@@ -40,7 +40,8 @@ pub struct EventQuery {
     pub newest_first: bool,
 }
 
-const COLUMNS: &str = "seq, id, source, type, subject, time, actor, actor_role, data, prev_hash, hash";
+const COLUMNS: &str =
+    "seq, id, source, type, subject, time, actor, actor_role, data, prev_hash, hash";
 
 impl Store {
     /// Appends `events` to the chain in order, in one transaction.
@@ -53,7 +54,7 @@ impl Store {
         match &self.pool {
             Pool::Sqlite(pool) => {
                 let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let head = head_in(&mut *tx).await?;
+                let head = parse_head(sqlx::query_as(HEAD_SQL).fetch_optional(&mut *tx).await?)?;
                 let (rows, appended) = link_all(head, events);
                 for chunk in rows.chunks(ROWS_PER_INSERT) {
                     insert_rows(chunk).build().execute(&mut *tx).await?;
@@ -67,7 +68,7 @@ impl Store {
                     .bind(APPEND_LOCK_KEY)
                     .execute(&mut *tx)
                     .await?;
-                let head = head_in(&mut *tx).await?;
+                let head = parse_head(sqlx::query_as(HEAD_SQL).fetch_optional(&mut *tx).await?)?;
                 let (rows, appended) = link_all(head, events);
                 for chunk in rows.chunks(ROWS_PER_INSERT) {
                     insert_rows(chunk).build().execute(&mut *tx).await?;
@@ -81,7 +82,7 @@ impl Store {
     /// The last entry's sequence number and stored hash, if the log is not empty.
     pub async fn head(&self) -> Result<Option<(i64, String)>, StoreError> {
         let row: Option<(i64, String)> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+            sqlx::query_as(HEAD_SQL)
                 .fetch_optional(pool)
                 .await?
         });
@@ -99,7 +100,9 @@ impl Store {
     /// Lists entries matching `query`, oldest first unless `newest_first`.
     pub async fn events(&self, query: &EventQuery) -> Result<Vec<StoredEntry>, StoreError> {
         let build = |qb: &mut dyn FnMut(Clause)| {
-            qb(Clause::Sql(format!("SELECT {COLUMNS} FROM events WHERE 1 = 1")));
+            qb(Clause::Sql(format!(
+                "SELECT {COLUMNS} FROM events WHERE 1 = 1"
+            )));
             if let Some(ty) = &query.ty {
                 match ty.strip_suffix('*') {
                     Some(prefix) => {
@@ -126,7 +129,11 @@ impl Store {
                 qb(Clause::Sql(" AND seq > ".to_owned()));
                 qb(Clause::Int(after));
             }
-            let order = if query.newest_first { " ORDER BY seq DESC" } else { " ORDER BY seq ASC" };
+            let order = if query.newest_first {
+                " ORDER BY seq DESC"
+            } else {
+                " ORDER BY seq ASC"
+            };
             qb(Clause::Sql(order.to_owned()));
             if let Some(limit) = query.limit {
                 qb(Clause::Sql(" LIMIT ".to_owned()));
@@ -178,7 +185,13 @@ impl Store {
         });
         Ok(rows
             .into_iter()
-            .map(|(seq, hash, time, key_id, signature)| Checkpoint { seq, hash, time, key_id, signature })
+            .map(|(seq, hash, time, key_id, signature)| Checkpoint {
+                seq,
+                hash,
+                time,
+                key_id,
+                signature,
+            })
             .collect())
     }
 }
@@ -190,16 +203,9 @@ enum Clause {
     Int(i64),
 }
 
-async fn head_in<'c, E>(executor: E) -> Result<(i64, Hash), StoreError>
-where
-    E: sqlx::Executor<'c>,
-    for<'r> (i64, String): sqlx::FromRow<'r, <E::Database as sqlx::Database>::Row>,
-    for<'q> <E::Database as sqlx::Database>::Arguments: sqlx::IntoArguments<E::Database>,
-{
-    let row: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(executor)
-            .await?;
+const HEAD_SQL: &str = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1";
+
+fn parse_head(row: Option<(i64, String)>) -> Result<(i64, Hash), StoreError> {
     match row {
         None => Ok((0, GENESIS_HASH)),
         Some((seq, hash)) => {
@@ -215,13 +221,20 @@ where
     }
 }
 
-fn link_all((mut seq, mut prev): (i64, Hash), events: &[Event]) -> (Vec<StoredEntry>, Vec<AppendedEntry>) {
+fn link_all(
+    (mut seq, mut prev): (i64, Hash),
+    events: &[Event],
+) -> (Vec<StoredEntry>, Vec<AppendedEntry>) {
     let mut rows = Vec::with_capacity(events.len());
     let mut appended = Vec::with_capacity(events.len());
     for event in events {
         seq += 1;
         let (row, hash) = StoredEntry::link(seq, &prev, event);
-        appended.push(AppendedEntry { seq, id: row.id.clone(), hash });
+        appended.push(AppendedEntry {
+            seq,
+            id: row.id.clone(),
+            hash,
+        });
         rows.push(row);
         prev = hash;
     }

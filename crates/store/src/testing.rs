@@ -24,7 +24,12 @@ impl TestDb {
     pub fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("creating a temporary directory for a test database");
         let url = format!("sqlite://{}", dir.path().join("dso.db").display());
-        TestDb { url, backend: Backend::Sqlite, _dir: Some(dir), dropped: false }
+        TestDb {
+            url,
+            backend: Backend::Sqlite,
+            _dir: Some(dir),
+            dropped: false,
+        }
     }
 
     /// A new PostgreSQL database, or `None` when `DSO_TEST_POSTGRES_URL` is unset.
@@ -32,13 +37,20 @@ impl TestDb {
     /// Panics when the variable is set but the server cannot create the
     /// database: a misconfigured CI must fail, not skip.
     pub async fn postgres() -> Option<TestDb> {
-        let base = std::env::var(POSTGRES_URL_VAR).ok().filter(|v| !v.is_empty())?;
+        let base = std::env::var(POSTGRES_URL_VAR)
+            .ok()
+            .filter(|v| !v.is_empty())?;
         let name = format!("dso_test_{}", uuid::Uuid::new_v4().simple());
         let url = replace_database(&base, &name);
-        Store::create_database(&url)
-            .await
-            .unwrap_or_else(|err| panic!("cannot create test database {name} via {POSTGRES_URL_VAR}: {err}"));
-        Some(TestDb { url, backend: Backend::Postgres, _dir: None, dropped: false })
+        Store::create_database(&url).await.unwrap_or_else(|err| {
+            panic!("cannot create test database {name} via {POSTGRES_URL_VAR}: {err}")
+        });
+        Some(TestDb {
+            url,
+            backend: Backend::Postgres,
+            _dir: None,
+            dropped: false,
+        })
     }
 
     /// Connects and migrates.
@@ -55,10 +67,11 @@ impl TestDb {
     /// Drops the database now (PostgreSQL); SQLite files go with their directory.
     pub async fn drop_now(mut self) {
         self.dropped = true;
-        if self.backend == Backend::Postgres && !keep() {
-            if let Err(err) = Store::drop_database(&self.url).await {
-                eprintln!("warning: could not drop test database {}: {err}", self.url);
-            }
+        if self.backend == Backend::Postgres
+            && !keep()
+            && let Err(err) = Store::drop_database(&self.url).await
+        {
+            eprintln!("warning: could not drop test database {}: {err}", self.url);
         }
     }
 }
@@ -76,7 +89,9 @@ impl Drop for TestDb {
         // from a fresh runtime on its own thread (we may be inside one).
         let url = self.url.clone();
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
             if let Ok(rt) = rt {
                 let _ = rt.block_on(Store::drop_database(&url));
             }

@@ -6,8 +6,15 @@ use dso_store::{EventQuery, Store};
 use crate::each_backend;
 
 fn event(ty: &str, subject: &str, n: i64) -> Event {
-    let actor = Actor { user: "alice".into(), role: Some("software-developer".into()) };
-    let new = NewEvent { ty: ty.into(), subject: Some(subject.into()), data: serde_json::json!({ "n": n }) };
+    let actor = Actor {
+        user: "alice".into(),
+        role: Some("software-developer".into()),
+    };
+    let new = NewEvent {
+        ty: ty.into(),
+        subject: Some(subject.into()),
+        data: serde_json::json!({ "n": n }),
+    };
     Event::stamp(new, "dso://test", &actor).unwrap()
 }
 
@@ -21,7 +28,11 @@ async fn verify(store: &Store) -> VerifyReport {
     let mut after = 0;
     loop {
         let page = store
-            .events(&EventQuery { after_seq: Some(after), limit: Some(1000), ..Default::default() })
+            .events(&EventQuery {
+                after_seq: Some(after),
+                limit: Some(1000),
+                ..Default::default()
+            })
             .await
             .unwrap();
         let Some(last) = page.last() else { break };
@@ -51,7 +62,10 @@ async fn append_returns_consecutive_positions() {
         assert_eq!(first[0].seq, 1);
         let batch: Vec<Event> = (0..1000).map(|n| event("t.b", "s", n)).collect();
         let appended = store.append(&batch).await.unwrap();
-        assert_eq!(appended.iter().map(|a| a.seq).collect::<Vec<_>>(), (2..=1001).collect::<Vec<_>>());
+        assert_eq!(
+            appended.iter().map(|a| a.seq).collect::<Vec<_>>(),
+            (2..=1001).collect::<Vec<_>>()
+        );
         assert_eq!(store.count_events().await.unwrap(), 1001);
         let (head, hash) = store.head().await.unwrap().unwrap();
         assert_eq!((head, hash), (1001, hex::encode(appended[999].hash)));
@@ -80,10 +94,16 @@ async fn concurrent_appends_keep_one_gap_free_chain() {
         // processes would be) append interleaved single events and batches.
         let mut tasks = Vec::new();
         for t in 0..12i64 {
-            let store = if t < 8 { store.clone() } else { Store::connect(&url).await.unwrap() };
+            let store = if t < 8 {
+                store.clone()
+            } else {
+                Store::connect(&url).await.unwrap()
+            };
             tasks.push(tokio::spawn(async move {
                 for i in 0..20i64 {
-                    let batch: Vec<Event> = (0..(i % 3 + 1)).map(|k| event("t.c", &format!("task{t}"), k)).collect();
+                    let batch: Vec<Event> = (0..(i % 3 + 1))
+                        .map(|k| event("t.c", &format!("task{t}"), k))
+                        .collect();
                     store.append(&batch).await.unwrap();
                 }
             }));
@@ -115,15 +135,47 @@ async fn queries_filter_and_order() {
             subject: subject.map(str::to_owned),
             ..Default::default()
         };
-        assert_eq!(seqs(store.events(&q(Some("dev.cdevents.pipelinerun.*"), None)).await.unwrap()), [1, 2]);
-        assert_eq!(seqs(store.events(&q(Some("dev.cdeventsx.dso.exchange.sent.0.1.0"), None)).await.unwrap()), [3]);
-        assert_eq!(seqs(store.events(&q(None, Some("run-1"))).await.unwrap()), [1, 2]);
-        assert_eq!(seqs(store.events(&q(Some("nothing*"), None)).await.unwrap()), Vec::<i64>::new());
-        let newest = EventQuery { newest_first: true, limit: Some(2), ..Default::default() };
+        assert_eq!(
+            seqs(
+                store
+                    .events(&q(Some("dev.cdevents.pipelinerun.*"), None))
+                    .await
+                    .unwrap()
+            ),
+            [1, 2]
+        );
+        assert_eq!(
+            seqs(
+                store
+                    .events(&q(Some("dev.cdeventsx.dso.exchange.sent.0.1.0"), None))
+                    .await
+                    .unwrap()
+            ),
+            [3]
+        );
+        assert_eq!(
+            seqs(store.events(&q(None, Some("run-1"))).await.unwrap()),
+            [1, 2]
+        );
+        assert_eq!(
+            seqs(store.events(&q(Some("nothing*"), None)).await.unwrap()),
+            Vec::<i64>::new()
+        );
+        let newest = EventQuery {
+            newest_first: true,
+            limit: Some(2),
+            ..Default::default()
+        };
         assert_eq!(seqs(store.events(&newest).await.unwrap()), [3, 2]);
-        let since = EventQuery { since: Some(events[1].time.clone()), ..Default::default() };
+        let since = EventQuery {
+            since: Some(events[1].time.clone()),
+            ..Default::default()
+        };
         assert_eq!(seqs(store.events(&since).await.unwrap()), [2, 3]);
-        let future = EventQuery { since: Some("2999-01-01T00:00:00.000000Z".into()), ..Default::default() };
+        let future = EventQuery {
+            since: Some("2999-01-01T00:00:00.000000Z".into()),
+            ..Default::default()
+        };
         assert!(store.events(&future).await.unwrap().is_empty());
     })
     .await;
@@ -132,7 +184,10 @@ async fn queries_filter_and_order() {
 #[tokio::test]
 async fn checkpoints_are_stored_once() {
     each_backend(|store, _| async move {
-        let appended = store.append(&[event("t", "s", 1), event("t", "s", 2)]).await.unwrap();
+        let appended = store
+            .append(&[event("t", "s", 1), event("t", "s", 2)])
+            .await
+            .unwrap();
         let cp = key().checkpoint(2, &appended[1].hash, "2026-11-27T00:00:00.000000Z");
         store.add_checkpoint(&cp).await.unwrap();
         store.add_checkpoint(&cp).await.unwrap();
@@ -147,19 +202,48 @@ async fn direct_sql_tampering_is_detected() {
     // Each case: a fresh log of 20 events with a checkpoint at 10, one
     // statement run behind the store's back, and the entry verify must name.
     let cases: [(&'static str, i64, ProblemKind); 5] = [
-        ("UPDATE events SET data = '{\"n\":999}' WHERE seq = 5", 5, ProblemKind::Changed),
-        ("DELETE FROM events WHERE seq = 13", 13, ProblemKind::Missing),
-        ("UPDATE events SET actor = 'mallory' WHERE seq = 17", 17, ProblemKind::Changed),
-        ("UPDATE events SET seq = seq + 100 WHERE seq = 20", 20, ProblemKind::Missing),
-        ("DELETE FROM events WHERE seq > 8", 9, ProblemKind::Truncated),
+        (
+            "UPDATE events SET data = '{\"n\":999}' WHERE seq = 5",
+            5,
+            ProblemKind::Changed,
+        ),
+        (
+            "DELETE FROM events WHERE seq = 13",
+            13,
+            ProblemKind::Missing,
+        ),
+        (
+            "UPDATE events SET actor = 'mallory' WHERE seq = 17",
+            17,
+            ProblemKind::Changed,
+        ),
+        (
+            "UPDATE events SET seq = seq + 100 WHERE seq = 20",
+            20,
+            ProblemKind::Missing,
+        ),
+        (
+            "DELETE FROM events WHERE seq > 8",
+            9,
+            ProblemKind::Truncated,
+        ),
     ];
     for (sql, seq, kind) in cases {
         each_backend(|store, url| async move {
-            let appended = store.append(&(1..=20).map(|n| event("t", "s", n)).collect::<Vec<_>>()).await.unwrap();
-            store.add_checkpoint(&key().checkpoint(10, &appended[9].hash, "t")).await.unwrap();
+            let appended = store
+                .append(&(1..=20).map(|n| event("t", "s", n)).collect::<Vec<_>>())
+                .await
+                .unwrap();
+            store
+                .add_checkpoint(&key().checkpoint(10, &appended[9].hash, "t"))
+                .await
+                .unwrap();
             assert!(verify(&store).await.is_intact());
             tamper(&url, sql).await;
-            let problem = verify(&store).await.problem.unwrap_or_else(|| panic!("undetected: {sql}"));
+            let problem = verify(&store)
+                .await
+                .problem
+                .unwrap_or_else(|| panic!("undetected: {sql}"));
             assert_eq!((problem.seq, problem.kind), (seq, kind), "{sql}: {problem}");
         })
         .await;

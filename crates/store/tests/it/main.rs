@@ -16,7 +16,11 @@ where
     Fut: Future<Output = ()>,
 {
     let sqlite = TestDb::sqlite();
-    body(sqlite.store().await.expect("open sqlite"), sqlite.url.clone()).await;
+    body(
+        sqlite.store().await.expect("open sqlite"),
+        sqlite.url.clone(),
+    )
+    .await;
     match TestDb::postgres().await {
         Some(pg) => {
             let store = pg.store().await.expect("open postgres");
@@ -24,6 +28,9 @@ where
             store.close().await;
             pg.drop_now().await;
         }
-        None => eprintln!("note: {} unset, PostgreSQL half skipped", dso_store::testing::POSTGRES_URL_VAR),
+        None => eprintln!(
+            "note: {} unset, PostgreSQL half skipped",
+            dso_store::testing::POSTGRES_URL_VAR
+        ),
     }
 }

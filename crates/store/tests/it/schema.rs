@@ -6,7 +6,10 @@ use crate::each_backend;
 async fn migrations_are_reversible() {
     each_backend(|store, _url| async move {
         let up = store.table_names().await.unwrap();
-        assert!(up.contains(&"events".to_owned()) && up.contains(&"checkpoints".to_owned()), "{up:?}");
+        assert!(
+            up.contains(&"events".to_owned()) && up.contains(&"checkpoints".to_owned()),
+            "{up:?}"
+        );
         store.migrate_down_all().await.unwrap();
         let down = store.table_names().await.unwrap();
         assert!(!down.contains(&"events".to_owned()), "{down:?}");
@@ -28,7 +31,17 @@ async fn migrate_is_idempotent() {
 
 #[tokio::test]
 async fn unsupported_url_is_a_clear_error() {
-    let err = dso_store::Store::connect("mysql://root@localhost/x").await.err().unwrap();
-    assert!(err.to_string().contains("unsupported database URL `mysql://root@localhost/x`"), "{err}");
-    assert_eq!(dso_store::redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+    let err = dso_store::Store::connect("mysql://root@localhost/x")
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string()
+            .contains("unsupported database URL `mysql://root@localhost/x`"),
+        "{err}"
+    );
+    assert_eq!(
+        dso_store::redact_url("postgres://u:secret@h/db"),
+        "postgres://u:***@h/db"
+    );
 }
