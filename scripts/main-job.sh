@@ -19,20 +19,25 @@ done
 "$dso" model questions --role architect | head -8
 "$dso" model exchanges
 
-echo; echo "== Plan DevSecOps: the operational exchanges of Table 2, each an event"
-"$dso" model exchanges --format json > "$ws/exchanges.json"
-python3 - "$ws/exchanges.json" <<'PY' > "$ws/exchanges.jsonl" 2>/dev/null || true
-import json, sys
-for x in json.load(open(sys.argv[1])):
-    print(json.dumps({"type": "dev.cdeventsx.dso.exchange.sent.0.1.0", "subject": x["id"],
-                      "data": {"exchange": x["id"], "item": x["item"], "sender": x["sender"], "receiver": x["receiver"]}}))
-PY
-if [ -s "$ws/exchanges.jsonl" ]; then
-  "$dso" event import "$ws/exchanges.jsonl" --role "Business or Mission Domain Expert"
-else
-  "$dso" event emit --type dev.cdeventsx.dso.exchange.sent.0.1.0 --subject OE6 \
-    --data '{"exchange":"OE6","item":"IE8"}' --role "Business or Mission Domain Expert"
-fi
+echo; echo "== Plan DevSecOps (Fig 6): the operational exchanges of Table 2, in flow order, each an event"
+# exchange id, information element, the PIM role acting for the sending performer
+while read -r oe item role; do
+  "$dso" event emit --type dev.cdeventsx.dso.exchange.sent.0.1.0 --subject "$oe" \
+    --data "{\"exchange\":\"$oe\",\"item\":\"$item\"}" --role "$role"
+done <<'EXCHANGES'
+OE6 IE8 business-or-mission-domain-expert
+OE7 IE9 business-or-mission-domain-expert
+OE8 IE10 business-or-mission-domain-expert
+OE14 IE11 product-owner
+OE12 IE11 product-owner
+OE15 IE12 business-or-mission-domain-expert
+OE19 IE13 business-or-mission-domain-expert
+OE18 IE5 business-or-mission-domain-expert
+OE27 IE17 architect
+OE26 IE20 architect
+OE24 IE19 product-owner
+OE23 IE21 program-manager
+EXCHANGES
 "$dso" event emit --type dev.cdevents.pipelinerun.queued.0.2.0 --subject run-1 \
   --data '{"pipelineName":"main"}' --role "Software Developer"
 

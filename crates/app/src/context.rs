@@ -28,6 +28,15 @@ pub struct Context {
 }
 
 impl Context {
+    /// Stamps `new` as an event from this workspace, caused by `self.actor`.
+    pub fn stamp(&self, new: dso_audit::NewEvent) -> Result<dso_audit::Event, AppError> {
+        Ok(dso_audit::Event::stamp(
+            new,
+            &self.workspace.event_source(),
+            &self.actor,
+        )?)
+    }
+
     /// Finds the workspace, opens (and migrates) its database and reads its key.
     pub async fn open(options: &OpenOptions) -> Result<Context, AppError> {
         let workspace = Workspace::discover(options.workspace.as_deref(), &options.cwd)?;

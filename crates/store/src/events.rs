@@ -9,10 +9,7 @@
 use dso_audit::{Checkpoint, Event, GENESIS_HASH, Hash, StoredEntry};
 use sqlx::{QueryBuilder, Row};
 
-use crate::{Pool, Store, StoreError, with_pool};
-
-/// The PostgreSQL advisory lock key that serialises appends ("dso-log" in ASCII).
-const APPEND_LOCK_KEY: i64 = 0x64_73_6f_2d_6c_6f_67;
+use crate::{Store, StoreError, WriteTx, with_pool, with_tx};
 
 /// Rows per INSERT statement; 11 parameters a row stays far below both
 /// dialects' parameter limits.
@@ -51,32 +48,10 @@ impl Store {
         if events.is_empty() {
             return Ok(Vec::new());
         }
-        match &self.pool {
-            Pool::Sqlite(pool) => {
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let head = parse_head(sqlx::query_as(HEAD_SQL).fetch_optional(&mut *tx).await?)?;
-                let (rows, appended) = link_all(head, events);
-                for chunk in rows.chunks(ROWS_PER_INSERT) {
-                    insert_rows(chunk).build().execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-                Ok(appended)
-            }
-            Pool::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(APPEND_LOCK_KEY)
-                    .execute(&mut *tx)
-                    .await?;
-                let head = parse_head(sqlx::query_as(HEAD_SQL).fetch_optional(&mut *tx).await?)?;
-                let (rows, appended) = link_all(head, events);
-                for chunk in rows.chunks(ROWS_PER_INSERT) {
-                    insert_rows(chunk).build().execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-                Ok(appended)
-            }
-        }
+        let mut tx = self.begin_write().await?;
+        let appended = tx.append(events).await?;
+        tx.commit().await?;
+        Ok(appended)
     }
 
     /// The last entry's sequence number and stored hash, if the log is not empty.
@@ -106,9 +81,11 @@ impl Store {
             if let Some(ty) = &query.ty {
                 match ty.strip_suffix('*') {
                     Some(prefix) => {
-                        qb(Clause::Sql(" AND substr(type, 1, ".to_owned()));
-                        qb(Clause::Int(prefix.chars().count() as i64));
-                        qb(Clause::Sql(") = ".to_owned()));
+                        // NOTE: the length is a number we computed, safe to
+                        // inline; bound, it would be a bigint that
+                        // PostgreSQL's substr does not accept.
+                        let n_chars = prefix.chars().count();
+                        qb(Clause::Sql(format!(" AND substr(type, 1, {n_chars}) = ")));
                         qb(Clause::Text(prefix.to_owned()));
                     }
                     None => {
@@ -286,4 +263,24 @@ where
         prev_hash: row.try_get("prev_hash")?,
         hash: row.try_get("hash")?,
     })
+}
+
+impl WriteTx {
+    /// Appends `events` to the chain inside this transaction.
+    ///
+    /// The append lock is already held, so the head read here stays the head
+    /// until commit.
+    pub async fn append(&mut self, events: &[Event]) -> Result<Vec<AppendedEntry>, StoreError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        with_tx!(self, conn => {
+            let head = parse_head(sqlx::query_as(HEAD_SQL).fetch_optional(&mut *conn).await?)?;
+            let (rows, appended) = link_all(head, events);
+            for chunk in rows.chunks(ROWS_PER_INSERT) {
+                insert_rows(chunk).build().execute(&mut *conn).await?;
+            }
+            Ok(appended)
+        })
+    }
 }

@@ -11,6 +11,7 @@
 //! this crate's API mentions sqlx.
 
 mod events;
+mod tx;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -22,6 +23,8 @@ use sqlx::sqlite::{
 };
 
 pub use events::{AppendedEntry, EventQuery};
+pub use tx::WriteTx;
+pub(crate) use tx::with_tx;
 
 /// Which database a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

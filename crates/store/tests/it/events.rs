@@ -249,3 +249,19 @@ async fn direct_sql_tampering_is_detected() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn an_uncommitted_write_leaves_no_event() {
+    each_backend(|store, _| async move {
+        let mut tx = store.begin_write().await.unwrap();
+        tx.append(&[event("t", "s", 1)]).await.unwrap();
+        drop(tx);
+        assert_eq!(store.count_events().await.unwrap(), 0);
+        let mut tx = store.begin_write().await.unwrap();
+        let appended = tx.append(&[event("t", "s", 2)]).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(appended[0].seq, 1);
+        assert!(verify(&store).await.is_intact());
+    })
+    .await;
+}
