@@ -8,3 +8,6 @@
 //!
 //! Architecture invariant: parsing and matching are pure; only a future
 //! `exec/` module runs external analyzers. No SQL, no HTTP.
+
+pub mod sast;
+pub mod secrets;

@@ -1,0 +1,1 @@
+//! Static analysis level 1 (placeholder while secrets land).
