@@ -42,6 +42,8 @@ pub enum AppError {
     },
     #[error("the audit chain is broken: {0}")]
     ChainBroken(dso_audit::Problem),
+    #[error("{0}")]
+    Secrets(#[from] dso_assurance::secrets::SecretsError),
 }
 
 impl AppError {
@@ -64,6 +66,13 @@ impl AppError {
                 "the log was altered outside dso; restore the database from a backup and compare with `dso audit log`"
                     .into(),
             ),
+            AppError::Secrets(dso_assurance::secrets::SecretsError::AllowList { .. }) => Some(
+                "each .dsoignore line is a .gitignore-style path pattern or `fingerprint:<hex>` as printed by a scan"
+                    .into(),
+            ),
+            AppError::Secrets(dso_assurance::secrets::SecretsError::Git { .. }) => {
+                Some("--git-history needs a git repository and the `git` command on PATH".into())
+            }
             _ => None,
         }
     }

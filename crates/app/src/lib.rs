@@ -8,11 +8,13 @@
 //! - [`context`]: an open workspace: config, store, signing key, acting user.
 //! - [`events`]: emitting, importing and listing events; verifying the chain.
 //! - [`model`]: querying the PIM as data.
+//! - [`scan`]: secret detection and static analysis of code on disk.
 
 pub mod context;
 pub mod error;
 pub mod events;
 pub mod model;
+pub mod scan;
 pub mod workspace;
 
 pub use context::{Context, OpenOptions};

@@ -7,6 +7,7 @@
 mod audit;
 mod model;
 mod output;
+mod scan;
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -58,6 +59,9 @@ enum Command {
     /// Read and verify the tamper-evident event log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Scan code: secrets, static analysis (no workspace needed).
+    #[command(subcommand)]
+    Scan(scan::ScanCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -112,6 +116,7 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Model(args) => model::run(&args),
         Command::Event(command) => audit::run_event(&open, command).await,
         Command::Audit(command) => audit::run_audit(&open, command).await,
+        Command::Scan(command) => scan::run(command),
     }
 }
 

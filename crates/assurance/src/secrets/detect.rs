@@ -181,7 +181,10 @@ impl Detector {
             return None;
         }
         let line = lines.line_of(content, start);
-        let column = String::from_utf8_lossy(&content[line_start..start]).chars().count() + 1;
+        let column = String::from_utf8_lossy(&content[line_start..start])
+            .chars()
+            .count()
+            + 1;
         Some(Candidate {
             rule,
             line,
@@ -234,8 +237,25 @@ pub fn shannon_entropy(s: &str) -> f64 {
 fn is_placeholder(secret: &str) -> bool {
     let lower = secret.to_ascii_lowercase();
     const MARKERS: &[&str] = &[
-        "example", "xxxxxx", "changeme", "change_me", "placeholder", "your_", "your-", "yourpass",
-        "<", ">", "${", "{{", "$(", "%s", "****", "dummy", "redacted", "sample", "1234567890",
+        "example",
+        "xxxxxx",
+        "changeme",
+        "change_me",
+        "placeholder",
+        "your_",
+        "your-",
+        "yourpass",
+        "<",
+        ">",
+        "${",
+        "{{",
+        "$(",
+        "%s",
+        "****",
+        "dummy",
+        "redacted",
+        "sample",
+        "1234567890",
         "abcdefgh",
     ];
     MARKERS.iter().any(|m| lower.contains(m))
@@ -248,7 +268,9 @@ fn plausible_generic(secret: &str) -> bool {
     let s = secret.trim();
     let lower = s.to_ascii_lowercase();
     // Hex digests (md5, sha1, sha256, sha512), with or without an algorithm prefix.
-    let hexish = lower.trim_start_matches("sha256:").trim_start_matches("sha1:");
+    let hexish = lower
+        .trim_start_matches("sha256:")
+        .trim_start_matches("sha1:");
     if hexish.len() >= 32 && hexish.bytes().all(|b| b.is_ascii_hexdigit()) {
         return false;
     }

@@ -92,9 +92,12 @@ pub fn scan_history(repo: &Path, config: &ScanConfig) -> Result<SecretReport, Se
         if kind == Some("missing") {
             continue;
         }
-        let size: u64 = size
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| git_err(format!("unexpected git cat-file header `{}`", header.trim())))?;
+        let size: u64 = size.and_then(|s| s.parse().ok()).ok_or_else(|| {
+            git_err(format!(
+                "unexpected git cat-file header `{}`",
+                header.trim()
+            ))
+        })?;
         // The content, then one newline.
         let mut content = Vec::new();
         let wanted = kind == Some("blob") && size <= config.max_file_size;

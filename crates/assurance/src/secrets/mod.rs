@@ -311,7 +311,9 @@ fn scan_file(
 
 fn lock(report: &Mutex<SecretReport>) -> std::sync::MutexGuard<'_, SecretReport> {
     // A poisoned lock means another worker panicked mid-push; the data is still usable.
-    report.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    report
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// `path` relative to `root`, `/`-separated; the file name when `path` is `root`.

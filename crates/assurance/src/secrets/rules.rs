@@ -95,7 +95,9 @@ pub const RULES: &[RuleSpec] = &[
     rule(
         "aws-access-key-id",
         "AWS access key ID",
-        &["akia", "asia", "abia", "acca", "agpa", "aida", "aroa", "aipa", "anpa", "anva", "a3t"],
+        &[
+            "akia", "asia", "abia", "acca", "agpa", "aida", "aroa", "aipa", "anpa", "anva", "a3t",
+        ],
         r"\b(?P<secret>(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z2-7]{16})\b",
         3.0,
     ),
@@ -475,7 +477,14 @@ pub const RULES: &[RuleSpec] = &[
     rule(
         "doppler-token",
         "Doppler token",
-        &["dp.pt.", "dp.st.", "dp.ct.", "dp.sa.", "dp.scim.", "dp.audit."],
+        &[
+            "dp.pt.",
+            "dp.st.",
+            "dp.ct.",
+            "dp.sa.",
+            "dp.scim.",
+            "dp.audit.",
+        ],
         r"\b(?P<secret>dp\.(?:pt|st|ct|sa|scim|audit)\.[A-Za-z0-9]{40,44})\b",
         3.5,
     ),
@@ -567,7 +576,17 @@ pub const RULES: &[RuleSpec] = &[
     generic(
         "generic-api-key",
         "Hard-coded API key, token or secret in an assignment",
-        &["secret", "token", "api_key", "apikey", "api-key", "access_key", "auth_key", "client_secret", "private_key"],
+        &[
+            "secret",
+            "token",
+            "api_key",
+            "apikey",
+            "api-key",
+            "access_key",
+            "auth_key",
+            "client_secret",
+            "private_key",
+        ],
         r#"(?i:secret|token|api_?key|api-key|access_?key|auth_?key|private_?key)[\w.-]{0,20}["']?\s*(?::|=|=>|:=|==)\s*[bru]?["'](?P<secret>[A-Za-z0-9_/+=.~-]{16,256})["']"#,
         3.5,
     ),

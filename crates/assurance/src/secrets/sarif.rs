@@ -53,7 +53,11 @@ pub fn log(name: &str, rules: &[SarifRule], results: &[SarifResult]) -> sarif::S
             let mut props = r.properties.clone();
             props.insert("cwe".into(), serde_json::json!(r.cwes));
             let tags: Vec<String> = std::iter::once("security".to_owned())
-                .chain(r.cwes.iter().map(|c| format!("external/cwe/{}", c.to_lowercase())))
+                .chain(
+                    r.cwes
+                        .iter()
+                        .map(|c| format!("external/cwe/{}", c.to_lowercase())),
+                )
                 .collect();
             sarif::ReportingDescriptor::builder()
                 .id(r.id.clone())

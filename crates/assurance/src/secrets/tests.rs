@@ -159,10 +159,19 @@ fn rules_are_unique_and_compile() {
         assert!(ids.insert(rule.id), "duplicate rule id {}", rule.id);
         assert!(!rule.keywords.is_empty(), "{} has no keyword", rule.id);
         for kw in rule.keywords {
-            assert_eq!(kw.to_lowercase(), *kw, "{}: keywords are lower-case", rule.id);
+            assert_eq!(
+                kw.to_lowercase(),
+                *kw,
+                "{}: keywords are lower-case",
+                rule.id
+            );
         }
         regex::Regex::new(rule.pattern).unwrap_or_else(|e| panic!("{}: {e}", rule.id));
-        assert!(rule.pattern.contains("(?P<secret>"), "{} has no secret group", rule.id);
+        assert!(
+            rule.pattern.contains("(?P<secret>"),
+            "{} has no secret group",
+            rule.id
+        );
     }
     let _ = Detector::default();
 }
@@ -176,9 +185,15 @@ fn every_rule_has_a_positive_and_a_negative_sample() {
     }
     for (id, positive, negative) in &samples {
         let found = rules_found(positive);
-        assert!(found.contains(*id), "{id}: positive sample not detected (found {found:?}):\n{positive}");
+        assert!(
+            found.contains(*id),
+            "{id}: positive sample not detected (found {found:?}):\n{positive}"
+        );
         let found = rules_found(negative);
-        assert!(!found.contains(*id), "{id}: negative sample detected:\n{negative}");
+        assert!(
+            !found.contains(*id),
+            "{id}: negative sample detected:\n{negative}"
+        );
     }
 }
 
@@ -195,7 +210,10 @@ fn findings_are_redacted_and_never_hold_the_secret() {
             // No 12-character run of the sample's token survives into the output.
             for token in positive.split(|c: char| !c.is_ascii_alphanumeric()) {
                 if token.len() >= 24 {
-                    assert!(!json.contains(&token[..12]), "{id}: secret leaked in {json}");
+                    assert!(
+                        !json.contains(&token[..12]),
+                        "{id}: secret leaked in {json}"
+                    );
                 }
             }
         }
@@ -225,9 +243,17 @@ fn line_and_column_are_one_based_and_count_characters() {
 
 #[test]
 fn real_cargo_lock_checksums_are_not_secrets() {
-    let lock = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/secrets/cargo.Cargo.lock"))
-        .expect("fixture");
-    assert!(String::from_utf8_lossy(&lock).matches("checksum = \"").count() > 400);
+    let lock = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/secrets/cargo.Cargo.lock"
+    ))
+    .expect("fixture");
+    assert!(
+        String::from_utf8_lossy(&lock)
+            .matches("checksum = \"")
+            .count()
+            > 400
+    );
     let detector = detector();
     let allow = AllowList::empty(Path::new("."));
     let (findings, _) = scan_content(detector, &allow, "Cargo.lock", &lock);
@@ -248,12 +274,23 @@ fn npm_integrity_and_go_sum_hashes_are_not_secrets() {
     }
     let mut gosum = String::new();
     for i in 0..50 {
-        gosum.push_str(&format!("golang.org/x/mod{i} v0.{i}.0 h1:{}=\n", tok(B64, 43, 100 + i)));
-        gosum.push_str(&format!("golang.org/x/mod{i} v0.{i}.0/go.mod h1:{}=\n", tok(B64, 43, 200 + i)));
+        gosum.push_str(&format!(
+            "golang.org/x/mod{i} v0.{i}.0 h1:{}=\n",
+            tok(B64, 43, 100 + i)
+        ));
+        gosum.push_str(&format!(
+            "golang.org/x/mod{i} v0.{i}.0/go.mod h1:{}=\n",
+            tok(B64, 43, 200 + i)
+        ));
     }
     let detector = detector();
     let allow = AllowList::empty(Path::new("."));
-    for (path, content) in [("package-lock.json", &text), ("go.sum", &gosum), ("notes.txt", &text), ("notes2.txt", &gosum)] {
+    for (path, content) in [
+        ("package-lock.json", &text),
+        ("go.sum", &gosum),
+        ("notes.txt", &text),
+        ("notes2.txt", &gosum),
+    ] {
         let (findings, _) = scan_content(detector, &allow, path, content.as_bytes());
         assert_eq!(findings, vec![], "{path}");
     }
@@ -276,9 +313,24 @@ fn fingerprints_are_stable_when_lines_shift_and_differ_per_path() {
     let secret = format!("ghp_{}", tok(ALNUM, 36, 3));
     let detector = detector();
     let allow = AllowList::empty(Path::new("."));
-    let (one, _) = scan_content(detector, &allow, "a.py", format!("t = '{secret}'").as_bytes());
-    let (two, _) = scan_content(detector, &allow, "a.py", format!("\n\n\nt = '{secret}'").as_bytes());
-    let (other, _) = scan_content(detector, &allow, "b.py", format!("t = '{secret}'").as_bytes());
+    let (one, _) = scan_content(
+        detector,
+        &allow,
+        "a.py",
+        format!("t = '{secret}'").as_bytes(),
+    );
+    let (two, _) = scan_content(
+        detector,
+        &allow,
+        "a.py",
+        format!("\n\n\nt = '{secret}'").as_bytes(),
+    );
+    let (other, _) = scan_content(
+        detector,
+        &allow,
+        "b.py",
+        format!("t = '{secret}'").as_bytes(),
+    );
     assert_eq!(one[0].fingerprint, two[0].fingerprint);
     assert_ne!(one[0].line, two[0].line);
     assert_ne!(one[0].fingerprint, other[0].fingerprint);
@@ -309,8 +361,16 @@ fn dsoignore_paths_fingerprints_and_errors() {
     let secret_b = format!("ghp_{}", tok(ALNUM, 36, 22));
     std::fs::create_dir_all(root.join("fixtures/deep")).expect("mkdir");
     std::fs::create_dir_all(root.join("src")).expect("mkdir");
-    std::fs::write(root.join("fixtures/deep/keys.txt"), format!("k = {secret_a}\n")).expect("write");
-    std::fs::write(root.join("src/app.py"), format!("k = '{secret_a}'\nj = '{secret_b}'\n")).expect("write");
+    std::fs::write(
+        root.join("fixtures/deep/keys.txt"),
+        format!("k = {secret_a}\n"),
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("src/app.py"),
+        format!("k = '{secret_a}'\nj = '{secret_b}'\n"),
+    )
+    .expect("write");
     std::fs::write(root.join("src/test.pem"), format!("k = {secret_b}\n")).expect("write");
     let report = scan_path(root, &ScanConfig::default()).expect("scan");
     assert_eq!(report.findings.len(), 4);
@@ -322,16 +382,27 @@ fn dsoignore_paths_fingerprints_and_errors() {
         .expect("finding")
         .fingerprint
         .clone();
-    std::fs::write(root.join(".dsoignore"), format!("# fixtures\n/fixtures/\n*.pem\nfingerprint:{fp}\n")).expect("write");
+    std::fs::write(
+        root.join(".dsoignore"),
+        format!("# fixtures\n/fixtures/\n*.pem\nfingerprint:{fp}\n"),
+    )
+    .expect("write");
     let report = scan_path(root, &ScanConfig::default()).expect("scan");
-    let left: Vec<(&str, usize)> = report.findings.iter().map(|f| (f.path.as_str(), f.line)).collect();
+    let left: Vec<(&str, usize)> = report
+        .findings
+        .iter()
+        .map(|f| (f.path.as_str(), f.line))
+        .collect();
     assert_eq!(left, [("src/app.py", 1)]);
     assert_eq!(report.n_allowed, 1);
 
     std::fs::write(root.join(".dsoignore"), "ok.txt\nfingerprint:not-hex\n").expect("write");
     let err = scan_path(root, &ScanConfig::default()).expect_err("bad allow-list");
     let text = err.to_string();
-    assert!(text.contains(".dsoignore:2:") && text.contains("not-hex"), "{text}");
+    assert!(
+        text.contains(".dsoignore:2:") && text.contains("not-hex"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -348,7 +419,11 @@ fn walk_respects_gitignore_and_skips_binary_and_huge_files() {
     let mut binary = vec![0u8, 1, 2];
     binary.extend_from_slice(secret.as_bytes());
     std::fs::write(root.join("blob.bin"), binary).expect("write");
-    std::fs::write(root.join("huge.txt"), format!("{secret}\n{}", "a".repeat(2000))).expect("write");
+    std::fs::write(
+        root.join("huge.txt"),
+        format!("{secret}\n{}", "a".repeat(2000)),
+    )
+    .expect("write");
     let config = ScanConfig {
         max_file_size: 1000,
         threads: 2,
@@ -363,23 +438,45 @@ fn walk_respects_gitignore_and_skips_binary_and_huge_files() {
     let report = scan_path(&root.join(".env"), &config).expect("scan");
     assert_eq!(report.findings.len(), 1);
     assert_eq!(report.findings[0].path, ".env");
-    assert!(matches!(scan_path(&root.join("missing"), &config), Err(SecretsError::NotFound(_))));
+    assert!(matches!(
+        scan_path(&root.join("missing"), &config),
+        Err(SecretsError::NotFound(_))
+    ));
 }
 
 fn git(dir: &Path, args: &[&str]) {
     let out = std::process::Command::new("git")
         .arg("-C")
         .arg(dir)
-        .args(["-c", "user.name=Test", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false"])
+        .args([
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@example.org",
+            "-c",
+            "commit.gpgsign=false",
+        ])
         .args(args)
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn git_stdout(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git").arg("-C").arg(dir).args(args).output().expect("git runs");
-    String::from_utf8(out.stdout).expect("utf-8").trim().to_owned()
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("git runs");
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned()
 }
 
 #[test]
@@ -428,7 +525,8 @@ fn git_history_scans_each_reachable_blob_once() {
     // Blobs: a.env (shared with copy.env), clean.txt, ci.yml.
     assert_eq!(report.n_files, 3);
 
-    let err = git::scan_history(&root.join("nope"), &ScanConfig::default()).expect_err("not a repo");
+    let err =
+        git::scan_history(&root.join("nope"), &ScanConfig::default()).expect_err("not a repo");
     assert!(matches!(err, SecretsError::Git { .. }), "{err}");
 }
 
@@ -447,10 +545,19 @@ fn sarif_output_validates_against_the_official_schema() {
     validate_sarif(&log);
     let results = log["runs"][0]["results"].as_array().expect("results");
     assert_eq!(results.len(), findings.len());
-    assert_eq!(results[0]["partialFingerprints"]["dsoSecret/v1"], findings[0].fingerprint.as_str());
-    assert_eq!(results[0]["locations"][0]["physicalLocation"]["region"]["startLine"], 1);
+    assert_eq!(
+        results[0]["partialFingerprints"]["dsoSecret/v1"],
+        findings[0].fingerprint.as_str()
+    );
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        1
+    );
     let rule_index = results[0]["ruleIndex"].as_u64().expect("index") as usize;
-    assert_eq!(log["runs"][0]["tool"]["driver"]["rules"][rule_index]["id"], results[0]["ruleId"]);
+    assert_eq!(
+        log["runs"][0]["tool"]["driver"]["rules"][rule_index]["id"],
+        results[0]["ruleId"]
+    );
 }
 
 /// Validates a SARIF log against the vendored official schema.
@@ -461,7 +568,10 @@ pub(crate) fn validate_sarif(log: &serde_json::Value) {
     )))
     .expect("the vendored schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
-    let errors: Vec<String> = validator.iter_errors(log).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(log)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "SARIF invalid: {errors:#?}");
     // A broken log must fail, so the check above cannot pass vacuously.
     let mut broken = log.clone();

@@ -2,6 +2,7 @@
 
 mod audit;
 mod model;
+mod scan;
 mod tidy;
 mod workspace;
 

@@ -1,0 +1,120 @@
+//! `dso scan secrets|sast`: scanners that need no workspace.
+//!
+//! Output is a table for people, JSON (the whole report) or SARIF 2.1.0 for
+//! other tools and the findings store. Secrets are redacted in every format.
+//! Exit code 0 after a completed scan, also with findings, unless
+//! `--fail-on-findings` is given (then 1 when anything was found).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::output;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ScanCommand {
+    /// Detect secrets (provider tokens, private keys, hard-coded passwords).
+    ///
+    /// Honours .gitignore and a .dsoignore at PATH (path patterns and
+    /// `fingerprint:<hex>` lines); a `dso:allow` comment on a line suppresses it.
+    Secrets(SecretsArgs),
+}
+
+/// `--format` of the scanners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum ScanFormat {
+    #[default]
+    Table,
+    Json,
+    Sarif,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SecretsArgs {
+    /// The directory or file to scan (a repository with --git-history).
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Scan every blob reachable from any git ref, each once, instead of the working tree.
+    #[arg(long)]
+    git_history: bool,
+    /// Skip files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
+    max_file_size: u64,
+    #[arg(long, value_enum, default_value_t)]
+    format: ScanFormat,
+    /// Exit with status 1 when anything was found.
+    #[arg(long)]
+    fail_on_findings: bool,
+}
+
+pub fn run(command: ScanCommand) -> miette::Result<ExitCode> {
+    match command {
+        ScanCommand::Secrets(args) => secrets(args),
+    }
+}
+
+fn secrets(args: SecretsArgs) -> miette::Result<ExitCode> {
+    let req = dso_app::scan::SecretScanRequest {
+        path: args.path.clone(),
+        git_history: args.git_history,
+        max_file_size: Some(args.max_file_size),
+    };
+    let report = dso_app::scan::scan_secrets(&req).map_err(crate::report)?;
+    match args.format {
+        ScanFormat::Sarif => print_json(&dso_app::scan::secrets_sarif(&report)),
+        ScanFormat::Json => print_json(
+            &serde_json::to_value(&report).expect("the report is plain data and serialises"),
+        ),
+        ScanFormat::Table => {
+            let mut columns = vec!["rule", "location", "secret", "fingerprint"];
+            if args.git_history {
+                columns.push("commit");
+            }
+            let rows: Vec<serde_json::Value> = report
+                .findings
+                .iter()
+                .map(|f| {
+                    serde_json::json!({
+                        "rule": f.rule_id,
+                        "location": format!("{}:{}:{}", f.path, f.line, f.column),
+                        "secret": f.redacted,
+                        "fingerprint": f.fingerprint,
+                        "commit": f.commit.as_deref().map(|c| &c[..c.len().min(12)]),
+                    })
+                })
+                .collect();
+            output::print_rows(output::Format::Table, &columns, &rows);
+            for skipped in &report.skipped {
+                eprintln!("skipped {}: {}", skipped.path, skipped.reason);
+            }
+            eprintln!(
+                "scanned {} files ({:.1} MiB), {} binary skipped, {} allowed by fingerprint: {} {}",
+                report.n_files,
+                report.n_bytes as f64 / (1024.0 * 1024.0),
+                report.n_binary,
+                report.n_allowed,
+                report.findings.len(),
+                if report.findings.len() == 1 {
+                    "secret"
+                } else {
+                    "secrets"
+                }
+            );
+        }
+    }
+    Ok(exit(args.fail_on_findings, !report.findings.is_empty()))
+}
+
+fn exit(fail_on_findings: bool, found: bool) -> ExitCode {
+    if fail_on_findings && found {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn print_json(value: &serde_json::Value) {
+    use std::io::Write as _;
+    let text = serde_json::to_string_pretty(value).expect("serde_json::Value always serialises");
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
