@@ -18,7 +18,7 @@ pub mod rules;
 pub mod sarif;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
