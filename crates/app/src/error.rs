@@ -44,6 +44,8 @@ pub enum AppError {
     ChainBroken(dso_audit::Problem),
     #[error("{0}")]
     Secrets(#[from] dso_assurance::secrets::SecretsError),
+    #[error("{0}")]
+    Sast(#[from] dso_assurance::sast::SastError),
 }
 
 impl AppError {
@@ -73,6 +75,10 @@ impl AppError {
             AppError::Secrets(dso_assurance::secrets::SecretsError::Git { .. }) => {
                 Some("--git-history needs a git repository and the `git` command on PATH".into())
             }
+            AppError::Sast(dso_assurance::sast::SastError::Rule { .. }) => Some(
+                "rules use the ast-grep YAML format (id, language, rule, message, severity); dso reads metadata.cwe (CWE-<n>) and metadata.disposition (confirmed | needs-review | informational)"
+                    .into(),
+            ),
             _ => None,
         }
     }

@@ -17,6 +17,12 @@ pub enum ScanCommand {
     /// Honours .gitignore and a .dsoignore at PATH (path patterns and
     /// `fingerprint:<hex>` lines); a `dso:allow` comment on a line suppresses it.
     Secrets(SecretsArgs),
+    /// Static analysis level 1: structural rules (ast-grep YAML format) for
+    /// Rust, Python, JavaScript/TypeScript, Go and Java.
+    ///
+    /// Each finding carries its rule's CWE and default disposition
+    /// (confirmed, needs-review, informational) for automatic adjudication.
+    Sast(SastArgs),
 }
 
 /// `--format` of the scanners.
@@ -46,10 +52,132 @@ pub struct SecretsArgs {
     fail_on_findings: bool,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct SastArgs {
+    /// The directory or file to scan.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// A rule file or directory of *.yml rules to add (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    rules: Vec<PathBuf>,
+    /// Do not load the built-in rule pack (only --rules).
+    #[arg(long)]
+    no_builtin: bool,
+    /// List the rules instead of scanning.
+    #[arg(long)]
+    list_rules: bool,
+    /// Skip files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 5 * 1024 * 1024)]
+    max_file_size: u64,
+    #[arg(long, value_enum, default_value_t)]
+    format: ScanFormat,
+    /// Exit with status 1 when a finding's disposition is confirmed or needs-review.
+    #[arg(long)]
+    fail_on_findings: bool,
+}
+
 pub fn run(command: ScanCommand) -> miette::Result<ExitCode> {
     match command {
         ScanCommand::Secrets(args) => secrets(args),
+        ScanCommand::Sast(args) => sast(args),
     }
+}
+
+fn sast(args: SastArgs) -> miette::Result<ExitCode> {
+    if args.list_rules {
+        let rules =
+            dso_app::scan::sast_rules(!args.no_builtin, &args.rules).map_err(crate::report)?;
+        let rows: Vec<serde_json::Value> = rules
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.id,
+                    "language": r.language,
+                    "severity": r.severity,
+                    "cwe": r.cwes,
+                    "disposition": r.disposition,
+                    "message": r.message,
+                    "origin": r.origin,
+                })
+            })
+            .collect();
+        let format = if args.format == ScanFormat::Table {
+            output::Format::Table
+        } else {
+            output::Format::Json
+        };
+        output::print_rows(
+            format,
+            &[
+                "id",
+                "language",
+                "cwe",
+                "disposition",
+                "severity",
+                "message",
+            ],
+            &rows,
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let req = dso_app::scan::SastScanRequest {
+        path: args.path.clone(),
+        builtin: !args.no_builtin,
+        rules: args.rules.clone(),
+        max_file_size: Some(args.max_file_size),
+    };
+    let scan = dso_app::scan::scan_sast(&req).map_err(crate::report)?;
+    let report = &scan.report;
+    match args.format {
+        ScanFormat::Sarif => print_json(&dso_app::scan::sast_sarif(&scan)),
+        ScanFormat::Json => print_json(
+            &serde_json::to_value(report).expect("the report is plain data and serialises"),
+        ),
+        ScanFormat::Table => {
+            let rows: Vec<serde_json::Value> = report
+                .findings
+                .iter()
+                .map(|f| {
+                    serde_json::json!({
+                        "rule": f.rule_id,
+                        "location": format!("{}:{}:{}", f.path, f.line, f.column),
+                        "cwe": f.cwes,
+                        "disposition": f.disposition,
+                        "code": f.snippet,
+                    })
+                })
+                .collect();
+            output::print_rows(
+                output::Format::Table,
+                &["rule", "location", "cwe", "disposition", "code"],
+                &rows,
+            );
+            for skipped in &report.skipped {
+                eprintln!("skipped {}: {}", skipped.path, skipped.reason);
+            }
+            let count = |d: dso_app::scan::Disposition| {
+                report
+                    .findings
+                    .iter()
+                    .filter(|f| f.disposition == d)
+                    .count()
+            };
+            eprintln!(
+                "scanned {} files ({:.1} MiB) with {} rules: {} confirmed, {} need review, {} informational",
+                report.n_files,
+                report.n_bytes as f64 / (1024.0 * 1024.0),
+                report.n_rules,
+                count(dso_app::scan::Disposition::Confirmed),
+                count(dso_app::scan::Disposition::NeedsReview),
+                count(dso_app::scan::Disposition::Informational),
+            );
+        }
+    }
+    let actionable = report
+        .findings
+        .iter()
+        .any(|f| f.disposition != dso_app::scan::Disposition::Informational);
+    Ok(exit(args.fail_on_findings, actionable))
 }
 
 fn secrets(args: SecretsArgs) -> miette::Result<ExitCode> {

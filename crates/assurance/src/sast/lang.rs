@@ -6,9 +6,9 @@ use std::borrow::Cow;
 use std::path::Path;
 use std::sync::OnceLock;
 
+use ast_grep_core::Language;
 use ast_grep_core::matcher::{Pattern, PatternBuilder, PatternError};
 use ast_grep_core::tree_sitter::{LanguageExt, StrDoc, TSLanguage};
-use ast_grep_core::Language;
 
 /// A language a rule is written for and a file is parsed as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]

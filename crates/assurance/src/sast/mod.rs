@@ -178,12 +178,23 @@ pub fn scan_source(rules: &RuleSet, lang: SastLang, path: &str, source: &str) ->
             let n = seen.entry(normalised.clone()).or_insert(0);
             *n += 1;
             let fingerprint = fingerprint(&rule.id, path, &normalised, *n);
-            let snippet: String = text.lines().next().unwrap_or("").trim().chars().take(160).collect();
+            let snippet: String = text
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .chars()
+                .take(160)
+                .collect();
             let message = config.get_message(&m);
             findings.push(SastFinding {
                 rule_id: rule.id.clone(),
                 language: lang,
-                message: if message.is_empty() { rule.message.clone() } else { message },
+                message: if message.is_empty() {
+                    rule.message.clone()
+                } else {
+                    message
+                },
                 severity: rule.severity.clone(),
                 cwes: rule.cwes.clone(),
                 disposition: rule.disposition,
@@ -216,7 +227,11 @@ fn fingerprint(rule_id: &str, path: &str, code: &str, occurrence: usize) -> Stri
 
 /// Scans a directory tree (or one file) in parallel, honouring `.gitignore`
 /// and `.ignore` and skipping hidden files, like the ast-grep CLI.
-pub fn scan_path(root: &Path, rules: &RuleSet, config: &SastConfig) -> Result<SastReport, SastError> {
+pub fn scan_path(
+    root: &Path,
+    rules: &RuleSet,
+    config: &SastConfig,
+) -> Result<SastReport, SastError> {
     let meta = std::fs::metadata(root).map_err(|_| SastError::NotFound(root.to_owned()))?;
     let base = if meta.is_dir() {
         root.to_owned()
@@ -249,7 +264,10 @@ pub fn scan_path(root: &Path, rules: &RuleSet, config: &SastConfig) -> Result<Sa
             if size > config.max_file_size {
                 lock(report).skipped.push(crate::secrets::SkippedFile {
                     path: rel,
-                    reason: format!("larger than the {} byte limit ({size} bytes)", config.max_file_size),
+                    reason: format!(
+                        "larger than the {} byte limit ({size} bytes)",
+                        config.max_file_size
+                    ),
                 });
                 return ignore::WalkState::Continue;
             }
@@ -274,16 +292,18 @@ pub fn scan_path(root: &Path, rules: &RuleSet, config: &SastConfig) -> Result<Sa
     let mut report = report
         .into_inner()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    report
-        .findings
-        .sort_by(|a, b| (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id)));
+    report.findings.sort_by(|a, b| {
+        (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
+    });
     report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(report)
 }
 
 fn lock(report: &Mutex<SastReport>) -> std::sync::MutexGuard<'_, SastReport> {
     // A poisoned lock means another worker panicked mid-push; the data is still usable.
-    report.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    report
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn relative(root: &Path, path: &Path) -> String {
@@ -295,10 +315,9 @@ fn relative(root: &Path, path: &Path) -> String {
 }
 
 /// The SARIF 2.1.0 log of a SAST scan: the rules used and one result per finding.
-pub fn sarif_log(rules: &RuleSet, findings: &[SastFinding]) -> serde_sarif::sarif::Sarif {
+pub fn sarif_log(rules: &[SastRule], findings: &[SastFinding]) -> serde_sarif::sarif::Sarif {
     let mut seen = std::collections::BTreeSet::new();
     let sarif_rules: Vec<SarifRule> = rules
-        .rules()
         .iter()
         .filter(|r| seen.insert(r.id.clone()))
         .map(|r| SarifRule {
@@ -307,7 +326,10 @@ pub fn sarif_log(rules: &RuleSet, findings: &[SastFinding]) -> serde_sarif::sari
             level: level(&r.severity),
             cwes: r.cwes.clone(),
             properties: BTreeMap::from([
-                ("disposition".to_owned(), serde_json::json!(r.disposition.as_str())),
+                (
+                    "disposition".to_owned(),
+                    serde_json::json!(r.disposition.as_str()),
+                ),
                 ("language".to_owned(), serde_json::json!(r.language.name())),
             ]),
         })
@@ -325,7 +347,10 @@ pub fn sarif_log(rules: &RuleSet, findings: &[SastFinding]) -> serde_sarif::sari
             end_column: Some(f.end_column),
             fingerprints: BTreeMap::from([("dsoSast/v1".to_owned(), f.fingerprint.clone())]),
             properties: BTreeMap::from([
-                ("disposition".to_owned(), serde_json::json!(f.disposition.as_str())),
+                (
+                    "disposition".to_owned(),
+                    serde_json::json!(f.disposition.as_str()),
+                ),
                 ("cwe".to_owned(), serde_json::json!(f.cwes)),
             ]),
         })

@@ -62,10 +62,17 @@ impl RuleSet {
         let mut meta: HashMap<(SastLang, String), SastRule> = HashMap::new();
         let mut rules = Vec::new();
         for (origin, text, strict) in &sources {
-            let parsed: Vec<SerializableRuleConfig<SastLang>> = ast_grep_config::from_multiple(text)
-                .map_err(|err| SastError::Rule {
+            let parsed: Vec<SerializableRuleConfig<SastLang>> =
+                ast_grep_config::from_multiple(text).map_err(|err| SastError::Rule {
                     origin: origin.clone(),
-                    message: err.to_string(),
+                    // The first line has the position and the cause; the rest is a source snippet.
+                    message: err
+                        .to_string()
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .trim_start_matches("error: ")
+                        .to_owned(),
                 })?;
             for ser in parsed {
                 let rule = sast_rule(origin, &ser, *strict)?;
@@ -76,16 +83,21 @@ impl RuleSet {
                 for lang in langs {
                     let mut ser = ser.clone();
                     ser.language = lang;
-                    let config = RuleConfig::try_from(ser, &globals).map_err(|err| SastError::Rule {
-                        origin: origin.clone(),
-                        message: format!("rule `{}`: {}", rule.id, error_chain(&err)),
-                    })?;
+                    let config =
+                        RuleConfig::try_from(ser, &globals).map_err(|err| SastError::Rule {
+                            origin: origin.clone(),
+                            message: format!("rule `{}`: {}", rule.id, error_chain(&err)),
+                        })?;
                     let mut rule = rule.clone();
                     rule.language = lang;
                     if meta.insert((lang, rule.id.clone()), rule.clone()).is_some() {
                         return Err(SastError::Rule {
                             origin: origin.clone(),
-                            message: format!("rule id `{}` is defined twice for {}", rule.id, lang.name()),
+                            message: format!(
+                                "rule id `{}` is defined twice for {}",
+                                rule.id,
+                                lang.name()
+                            ),
                         });
                     }
                     if lang == ser_language(&rule) {
@@ -136,16 +148,27 @@ fn sast_rule(
         Some(serde_json::Value::String(s)) => vec![s.clone()],
         Some(serde_json::Value::Array(items)) => items
             .iter()
-            .map(|i| i.as_str().map(str::to_owned).ok_or_else(|| err("`metadata.cwe` items must be strings".into())))
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| err("`metadata.cwe` items must be strings".into()))
+            })
             .collect::<Result<_, _>>()?,
-        Some(_) => return Err(err("`metadata.cwe` must be a string of the form CWE-<number>, or a list of them".into())),
+        Some(_) => {
+            return Err(err(
+                "`metadata.cwe` must be a string of the form CWE-<number>, or a list of them"
+                    .into(),
+            ));
+        }
     };
     for cwe in &cwes {
         let ok = cwe
             .strip_prefix("CWE-")
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
         if !ok {
-            return Err(err(format!("`metadata.cwe` value `{cwe}` is not of the form CWE-<number>")));
+            return Err(err(format!(
+                "`metadata.cwe` value `{cwe}` is not of the form CWE-<number>"
+            )));
         }
     }
     let disposition = match metadata.get("disposition").and_then(|d| d.as_str()) {
@@ -153,7 +176,9 @@ fn sast_rule(
         Some(text) => text.parse().map_err(err)?,
     };
     if strict && (cwes.is_empty() || metadata.get("disposition").is_none()) {
-        return Err(err("built-in rules need `metadata.cwe` and `metadata.disposition`".into()));
+        return Err(err(
+            "built-in rules need `metadata.cwe` and `metadata.disposition`".into(),
+        ));
     }
     let severity = serde_json::to_value(&ser.severity)
         .ok()

@@ -133,3 +133,112 @@ fn scan_secrets_errors_name_the_file_and_line() {
     let err = dso.fails(&["scan", "secrets", ".", "--git-history"]);
     assert!(err.contains("git"), "{err}");
 }
+
+#[test]
+fn scan_sast_formats_user_rules_and_exit_codes() {
+    let dso = Dso::new();
+    write(
+        &dso,
+        "app/run.py",
+        "import os, yaml\n\ndef run(cmd):\n    os.system(cmd)\n    return yaml.load(open('c.yml'))\n",
+    );
+    write(
+        &dso,
+        "web/a.ts",
+        "export const f = (s: string) => eval(s);\n",
+    );
+    write(
+        &dso,
+        "svc/main.go",
+        "package main\nimport \"crypto/tls\"\nvar c = &tls.Config{InsecureSkipVerify: true}\n",
+    );
+    write(&dso, "README.md", "os.system(x)\n");
+
+    let json = dso.json(&["scan", "sast", "."]);
+    let got: Vec<(String, String, String)> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().expect("path").to_owned(),
+                f["rule_id"].as_str().expect("rule").to_owned(),
+                f["disposition"].as_str().expect("disposition").to_owned(),
+            )
+        })
+        .collect();
+    let expect = |p: &str, r: &str, d: &str| (p.to_owned(), r.to_owned(), d.to_owned());
+    assert_eq!(
+        got,
+        [
+            expect("app/run.py", "py-os-system", "needs-review"),
+            expect("app/run.py", "py-yaml-load-unsafe", "confirmed"),
+            expect("svc/main.go", "go-tls-insecure-skip-verify", "confirmed"),
+            expect("web/a.ts", "js-eval", "needs-review"),
+        ]
+    );
+    assert_eq!(json["n_files"], 3);
+
+    let table = dso.ok(&["scan", "sast", "."]);
+    assert!(
+        table.contains("app/run.py:4:5") && table.contains("CWE-78"),
+        "{table}"
+    );
+
+    let sarif: serde_json::Value =
+        serde_json::from_str(&dso.ok(&["scan", "sast", ".", "--format", "sarif"]))
+            .expect("SARIF is JSON");
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().map(Vec::len),
+        Some(4)
+    );
+
+    assert_eq!(
+        dso.run(&["scan", "sast", ".", "--fail-on-findings"])
+            .status
+            .code(),
+        Some(1)
+    );
+
+    // User rules only: an informational rule does not fail the build.
+    write(
+        &dso,
+        "rules/print.yml",
+        "id: no-print\nlanguage: python\nseverity: info\nmessage: print\nmetadata: { cwe: CWE-532, disposition: informational }\nrule:\n  pattern: print($$$A)\n",
+    );
+    write(&dso, "lib/p.py", "print('hi')\n");
+    let json = dso.json(&["scan", "sast", "lib", "--no-builtin", "--rules", "rules"]);
+    assert_eq!(json["findings"][0]["rule_id"], "no-print");
+    assert_eq!(json["n_rules"], 1);
+    let out = dso.run(&[
+        "scan",
+        "sast",
+        "lib",
+        "--no-builtin",
+        "--rules",
+        "rules",
+        "--fail-on-findings",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+
+    let listed = dso.json(&["scan", "sast", "--list-rules"]);
+    assert!(listed.as_array().map(Vec::len).unwrap_or(0) >= 30);
+}
+
+#[test]
+fn scan_sast_bad_rules_name_the_file_and_line() {
+    let dso = Dso::new();
+    write(
+        &dso,
+        "rules/bad.yml",
+        "id: x\nlanguage: python\nrule:\n  pattern: eval($A)\n  bogus: 1\n",
+    );
+    let err = dso.fails(&["scan", "sast", ".", "--rules", "rules"]);
+    assert!(
+        err.contains("rules/bad.yml: invalid rule: line 3 column 1: unknown field `bogus`"),
+        "{err}"
+    );
+    let err = dso.fails(&["scan", "sast", "nowhere"]);
+    assert!(err.contains("nowhere"), "{err}");
+}
