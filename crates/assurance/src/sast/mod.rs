@@ -4,6 +4,7 @@
 //!
 //! - [`lang`]: the languages (Rust, Python, JavaScript, TypeScript, Go, Java).
 //! - [`rules`]: the built-in pack and user rule files.
+//! - [`prefilter`]: which rules can match a file, from its bytes, before parsing.
 //! - this module: the scan (parallel walk, one parse per file, all rules of
 //!   the file's language in one traversal via ast-grep's `CombinedScan`).
 //!
@@ -11,6 +12,7 @@
 //! `dso:allow` comment on the finding's first line.
 
 pub mod lang;
+pub mod prefilter;
 pub mod rules;
 
 #[cfg(test)]
@@ -152,7 +154,11 @@ impl Default for SastConfig {
 /// Scans one file's source as `path` (its language from the extension, or
 /// `lang`). Returns findings sorted by position.
 pub fn scan_source(rules: &RuleSet, lang: SastLang, path: &str, source: &str) -> Vec<SastFinding> {
-    let applicable = rules.collection.get_rule_from_lang(Path::new(path), lang);
+    let mut applicable = rules.collection.get_rule_from_lang(Path::new(path), lang);
+    if let Some(filter) = rules.filters.get(&lang) {
+        let present = filter.present(source.as_bytes());
+        applicable.retain(|config| filter.may_match(&config.id, &present));
+    }
     if applicable.is_empty() {
         return Vec::new();
     }

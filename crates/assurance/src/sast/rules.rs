@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use ast_grep_config::{GlobalRules, RuleCollection, RuleConfig, SerializableRuleConfig};
 
+use super::prefilter::{self, Requirement};
 use super::{Disposition, SastError, SastLang, SastRule};
 
 /// The built-in pack: (file name, YAML text).
@@ -26,6 +27,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
 /// Compiled rules with dso's metadata, ready to scan.
 pub struct RuleSet {
     pub(crate) collection: RuleCollection<SastLang>,
+    /// Per language: the literal pre-filter of its rules.
+    pub(crate) filters: HashMap<SastLang, LiteralFilter>,
     /// dso's view of each rule, by (language, id).
     pub(crate) meta: HashMap<(SastLang, String), SastRule>,
     rules: Vec<SastRule>,
@@ -61,6 +64,7 @@ impl RuleSet {
         let mut configs: Vec<RuleConfig<SastLang>> = Vec::new();
         let mut meta: HashMap<(SastLang, String), SastRule> = HashMap::new();
         let mut rules = Vec::new();
+        let mut requirements: HashMap<SastLang, Vec<(String, Requirement)>> = HashMap::new();
         for (origin, text, strict) in &sources {
             let parsed: Vec<SerializableRuleConfig<SastLang>> =
                 ast_grep_config::from_multiple(text).map_err(|err| SastError::Rule {
@@ -80,7 +84,14 @@ impl RuleSet {
                 if ser.language == SastLang::JavaScript {
                     langs.extend([SastLang::TypeScript, SastLang::Tsx]);
                 }
+                let rule_json =
+                    serde_json::to_value(&ser.core.rule).unwrap_or(serde_json::Value::Null);
+                let requirement = prefilter::requirement(&rule_json);
                 for lang in langs {
+                    requirements
+                        .entry(lang)
+                        .or_default()
+                        .push((rule.id.clone(), requirement.clone()));
                     let mut ser = ser.clone();
                     ser.language = lang;
                     let config =
@@ -112,8 +123,13 @@ impl RuleSet {
             message: format!("invalid `files`/`ignores` glob: {err}"),
         })?;
         rules.sort_by(|a, b| (a.language, &a.id).cmp(&(b.language, &b.id)));
+        let filters = requirements
+            .into_iter()
+            .map(|(lang, reqs)| (lang, LiteralFilter::new(reqs)))
+            .collect();
         Ok(RuleSet {
             collection,
+            filters,
             meta,
             rules,
         })
@@ -235,4 +251,63 @@ fn error_chain(err: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// The words the rules of one language need, in one automaton.
+pub(crate) struct LiteralFilter {
+    words: Option<aho_corasick::AhoCorasick>,
+    /// Per rule id: the indices of its words, or `None` (always runs).
+    rules: HashMap<String, Option<Vec<usize>>>,
+}
+
+impl LiteralFilter {
+    fn new(reqs: Vec<(String, Requirement)>) -> LiteralFilter {
+        let mut words: Vec<String> = Vec::new();
+        let mut rules = HashMap::new();
+        for (id, req) in reqs {
+            let idx = req.map(|ws| {
+                ws.into_iter()
+                    .map(|w| match words.iter().position(|x| *x == w) {
+                        Some(i) => i,
+                        None => {
+                            words.push(w);
+                            words.len() - 1
+                        }
+                    })
+                    .collect()
+            });
+            rules.insert(id, idx);
+        }
+        // An automaton that cannot be built (it cannot, for a few short words)
+        // just disables the filter.
+        let automaton = (!words.is_empty())
+            .then(|| aho_corasick::AhoCorasick::new(&words).ok())
+            .flatten();
+        LiteralFilter {
+            words: automaton,
+            rules,
+        }
+    }
+
+    /// Which words occur in `source`.
+    pub(crate) fn present(&self, source: &[u8]) -> Vec<bool> {
+        let Some(ac) = &self.words else {
+            return Vec::new();
+        };
+        let mut present = vec![false; ac.patterns_len()];
+        for m in ac.find_overlapping_iter(source) {
+            present[m.pattern().as_usize()] = true;
+        }
+        present
+    }
+
+    /// Whether the rule `id` may match a file with these words present.
+    pub(crate) fn may_match(&self, id: &str, present: &[bool]) -> bool {
+        match self.rules.get(id) {
+            Some(Some(idx)) if self.words.is_some() => {
+                idx.iter().any(|&i| present.get(i).copied().unwrap_or(true))
+            }
+            _ => true,
+        }
+    }
 }

@@ -168,8 +168,7 @@ impl Detector {
                 }
             }
             Check::PemBody => {
-                let body: usize = secret.bytes().filter(|b| b.is_ascii_alphanumeric()).count();
-                if body < 64 {
+                if !pem_body_ok(secret) {
                     return None;
                 }
             }
@@ -292,6 +291,25 @@ fn plausible_generic(secret: &str) -> bool {
         return false;
     }
     true
+}
+
+/// A real PEM body: armour headers (`Proc-Type: …`), then lines of base64
+/// only, at least 64 characters in all (not prose such as "Bad key here").
+fn pem_body_ok(body: &str) -> bool {
+    let mut n_base64 = 0;
+    for line in body.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if line.contains(": ") {
+            continue;
+        }
+        if !line
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+        {
+            return false;
+        }
+        n_base64 += line.len();
+    }
+    n_base64 >= 64
 }
 
 /// True when the first JWT segment decodes to a JSON object with `alg`.

@@ -105,7 +105,7 @@ fn samples() -> Vec<(&'static str, String, String)> {
         ("dockerhub-pat", format!("DOCKER_PAT=dckr_pat_{}", tok(URL, 27, 52)), format!("DOCKER_PAT=dckr_pat_{}", tok(URL, 20, 52))),
         ("private-key-rsa", pem("RSA PRIVATE KEY", 53), "const BEGIN: &str = \"-----BEGIN RSA PRIVATE KEY-----\";\nconst END: &str = \"-----END RSA PRIVATE KEY-----\";".into()),
         ("private-key-ec", pem("EC PRIVATE KEY", 54), "-----BEGIN EC PRIVATE KEY-----\n...\n-----END EC PRIVATE KEY-----".into()),
-        ("private-key-dsa", pem("DSA PRIVATE KEY", 55), "-----BEGIN DSA PRIVATE KEY-----\n<your key here>\n-----END DSA PRIVATE KEY-----".into()),
+        ("private-key-dsa", pem("DSA PRIVATE KEY", 55), "-----BEGIN DSA PRIVATE KEY-----\nBad Key, though the cert should be OK, and this line is long enough\n-----END DSA PRIVATE KEY-----".into()),
         ("private-key-openssh", pem("OPENSSH PRIVATE KEY", 56), "# paste -----BEGIN OPENSSH PRIVATE KEY----- blocks here, ending with -----END OPENSSH PRIVATE KEY-----".into()),
         ("private-key-pkcs8", pem("PRIVATE KEY", 57), pem("PUBLIC KEY", 57)),
         ("private-key-pgp", pem("PGP PRIVATE KEY BLOCK", 58), pem("PGP PUBLIC KEY BLOCK", 58)),
@@ -577,4 +577,15 @@ pub(crate) fn validate_sarif(log: &serde_json::Value) {
     let mut broken = log.clone();
     broken["runs"][0]["results"] = serde_json::json!([{ "message": {} , "level": "fatal" }]);
     assert!(!validator.is_valid(&broken));
+}
+
+#[test]
+fn encrypted_pem_with_armour_headers_is_detected() {
+    let body: Vec<String> = (0..8).map(|i| tok(B64, 64, 300 + i)).collect();
+    let text = format!(
+        "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,{}\n\n{}\n-----END RSA PRIVATE KEY-----\n",
+        tok(HEX, 32, 399).to_uppercase(),
+        body.join("\n")
+    );
+    assert!(rules_found(&text).contains("private-key-rsa"));
 }
