@@ -11,6 +11,7 @@
 //! this crate's API mentions sqlx.
 
 mod events;
+mod runs;
 mod tx;
 
 use std::str::FromStr;
@@ -23,6 +24,9 @@ use sqlx::sqlite::{
 };
 
 pub use events::{AppendedEntry, EventQuery};
+pub use runs::{
+    ArtifactRecord, JobLog, JobUpdate, NewRun, NewRunJob, RunJobRecord, RunRecord, SecretRecord,
+};
 pub use tx::WriteTx;
 pub(crate) use tx::with_tx;
 
