@@ -325,6 +325,10 @@ async fn drive(
                     .finish(id, outcome)
                     .map_err(|err| AppError::Input { location: "schedule".into(), message: err.to_string() })?;
                 for job in skipped {
+                    if cancelled {
+                        // Left pending below and recorded as cancelled.
+                        continue;
+                    }
                     if let Some(JobState::Skipped(reason)) = schedule.state(job) {
                         record_skip(plan, job, reason, progress).await?;
                     }
@@ -336,8 +340,10 @@ async fn drive(
         progress(message);
     }
     if cancelled || *cancel.borrow() {
+        let recorded = ctx.store.run_jobs(plan.run_id).await?;
         for (idx, state) in schedule.states().to_vec().into_iter().enumerate() {
-            if state == JobState::Pending {
+            let unrecorded = recorded.get(idx).is_some_and(|j| j.status == "pending");
+            if state == JobState::Pending || (matches!(state, JobState::Skipped(_)) && unrecorded) {
                 let update = JobUpdate {
                     status: "cancelled".into(),
                     detail: Some("the run was cancelled".into()),

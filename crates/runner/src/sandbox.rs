@@ -3,7 +3,8 @@
 //! The runner starts `dso __sandbox` in a new process group with a scrubbed
 //! environment and the [`SandboxSpec`] as JSON in `DSO_SANDBOX_SPEC`. The
 //! trampoline, single-threaded from its first instruction:
-//! 1. removes `DSO_SANDBOX_SPEC` from its environment;
+//! 1. asks for SIGKILL when the runner dies, and removes `DSO_SANDBOX_SPEC`
+//!    from its environment;
 //! 2. sets `RLIMIT_CPU` and `RLIMIT_AS` when given;
 //! 3. unshares a new PID namespace, and a network namespace when the job has
 //!    no network (with a user namespace first when not root), so that the
@@ -70,6 +71,14 @@ fn run_trampoline() -> Result<i32, String> {
     use nix::sys::wait::{WaitStatus, waitpid};
     use nix::unistd::{ForkResult, fork};
 
+    // Die with the `dso` that started us (a SIGKILLed runner leaves no job
+    // behind); if it is already gone, stop here.
+    let parent = nix::unistd::getppid();
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+        .map_err(|err| format!("prctl: {err}"))?;
+    if nix::unistd::getppid() != parent {
+        return Err("the runner that started this job is gone".into());
+    }
     let spec_text = std::env::var(SPEC_VAR).map_err(|_| format!("{SPEC_VAR} is not set"))?;
     // SAFETY: single-threaded: the trampoline has started no thread.
     unsafe { std::env::remove_var(SPEC_VAR) };
