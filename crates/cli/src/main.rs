@@ -105,6 +105,15 @@ fn main() -> ExitCode {
     {
         dso_runner::trampoline_main();
     }
+    // Like other Unix filters, stop quietly when the reader goes away
+    // (`dso model questions | head`) instead of panicking on EPIPE.
+    // SAFETY: setting a signal disposition to its default has no handler to race with.
+    unsafe {
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigDfl,
+        );
+    }
     let cli = Cli::parse();
     miette::set_hook(Box::new(|_| {
         // Wrap long messages for people; keep one line per message for scripts and logs.
