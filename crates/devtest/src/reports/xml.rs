@@ -239,7 +239,7 @@ impl<'a> XmlReader<'a> {
             let value = match attr.normalized_value(XmlVersion::Implicit1_0) {
                 Ok(value) => value.into_owned(),
                 Err(error) => {
-                    let message = format!("in <{name}> attribute `{key}`: {error}");
+                    let message = format!("<{name}> attribute `{key}`: {error}");
                     return Err(self.error(line, message));
                 }
             };
