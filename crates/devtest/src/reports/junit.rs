@@ -32,7 +32,7 @@ use super::xml::{Element, Node, XmlReader};
 use super::{CappedText, Diagnostics, MAX_TEXT_BYTES, ReportError, capped_message, parse_count};
 
 /// A parsed JUnit XML file.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TestReport {
     /// The `name` of a `<testsuites>` root, if any.
     pub name: Option<String>,
@@ -47,7 +47,7 @@ pub struct TestReport {
 }
 
 /// One `<testsuite>`.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TestSuite {
     /// The `name` attribute (empty, with a diagnostic, when absent).
     pub name: String,
@@ -68,7 +68,7 @@ pub struct TestSuite {
 }
 
 /// One `<testcase>`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestCase {
     /// The `name` attribute.
     pub name: String,

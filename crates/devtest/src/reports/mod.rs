@@ -96,7 +96,7 @@ impl ReportError {
 }
 
 /// A parsed report of either family, as returned by [`parse`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParsedReport {
     /// JUnit XML.
     Tests(TestReport),
