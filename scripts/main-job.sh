@@ -18,7 +18,7 @@ echo; echo "== the PIM as data"
 for kind in domains performers exchanges roles questions requirements capabilities; do
   printf '%-14s %s\n' "$kind" "$("$dso" model "$kind" --format json | grep -c '"id"')"
 done
-"$dso" model questions --role architect | head -8
+"$dso" model questions --role architect
 "$dso" model exchanges
 
 echo; echo "== Plan DevSecOps (Fig 6): the operational exchanges of Table 2, in flow order, each an event"

@@ -13,15 +13,15 @@ use crate::AppError;
 /// Errors on an absolute path or one with `..`, and when nothing matches.
 /// Symbolic links are never followed, so nothing outside the work directory
 /// is ever stored.
-pub fn expand(work: &Path, pattern: &str) -> Result<Vec<String>, AppError> {
+pub fn expand(work: &Path, pattern: &str, what: &str) -> Result<Vec<String>, AppError> {
     let bad = |message: &str| AppError::Input {
-        location: format!("artifact `{pattern}`"),
+        location: format!("{what} `{pattern}`"),
         message: message.to_owned(),
     };
     let rel = Path::new(pattern);
     if rel.is_absolute() || rel.components().any(|c| matches!(c, Component::ParentDir)) {
         return Err(bad(
-            "artifact paths are relative to the work directory and may not contain `..`",
+            "paths are relative to the work directory and may not contain `..`",
         ));
     }
     let mut out = Vec::new();

@@ -45,6 +45,8 @@ pub mod types {
     pub const TASKRUN_FINISHED: &str = "dev.cdevents.taskrun.finished.0.3.0";
     pub const BUILD_FINISHED: &str = "dev.cdevents.build.finished.0.3.0";
     pub const ARTIFACT_PACKAGED: &str = "dev.cdevents.artifact.packaged.0.3.0";
+    pub const TESTSUITERUN_FINISHED: &str = "dev.cdevents.testsuiterun.finished.0.3.0";
+    pub const COVERAGE_REPORTED: &str = "dev.cdeventsx.dso.coverage.reported.0.1.0";
 }
 
 /// What `dso run` was asked.
@@ -509,7 +511,7 @@ async fn execute_job_inner(
         })?];
         let mut artifacts = Vec::new();
         if status == "success" {
-            artifacts = collect_artifacts(plan, id, job)?;
+            artifacts = collect_artifacts(plan, id, job, &progress)?;
             for a in &artifacts {
                 events.push(ctx.stamp(NewEvent {
                     ty: types::ARTIFACT_PACKAGED.into(),
@@ -558,6 +560,9 @@ async fn execute_job_inner(
         if !artifacts.is_empty() || events.len() > 1 {
             appended.extend(ctx.store.add_artifacts(&artifacts, &events[1..]).await?);
         }
+        if last {
+            appended.extend(store_reports(plan, id, job, &progress).await?);
+        }
         crate::events::seal(ctx, &appended).await?;
         let _ = progress.send(Progress::JobFinished {
             job: job.name.clone(),
@@ -573,6 +578,201 @@ async fn execute_job_inner(
         }
     }
     unreachable!("the last attempt always returns")
+}
+
+/// Parses the job's declared test and coverage reports and stores them,
+/// with one `testsuiterun.finished` event per suite and one coverage event
+/// per report. A missing or unreadable report is a warning on the job's
+/// output, not a failure: the job's own status already says what happened.
+async fn store_reports(
+    plan: &Plan<'_>,
+    id: JobId,
+    job: &Job,
+    progress: &mpsc::UnboundedSender<Progress>,
+) -> Result<Vec<dso_store::AppendedEntry>, AppError> {
+    use dso_devtest::ReportKind;
+    use dso_devtest::reports::{CaseOutcome, ParsedReport};
+    use dso_store::{CoverageFileRecord, CoverageRecord, TestCaseRecord, TestSuiteRecord};
+
+    let ctx = plan.ctx;
+    let work = plan.run_dir.join("work");
+    let warn = |text: String| {
+        let _ = progress.send(Progress::Line {
+            job: job.name.clone(),
+            text: format!("[dso] {text}"),
+        });
+    };
+    let mut suites: Vec<TestSuiteRecord> = Vec::new();
+    let mut coverage: Vec<CoverageRecord> = Vec::new();
+    let mut events = Vec::new();
+    for report in &job.reports {
+        if !matches!(
+            report.kind,
+            ReportKind::Junit | ReportKind::Lcov | ReportKind::Cobertura
+        ) {
+            warn(format!(
+                "report `{}` ({}) is not read yet: only junit, lcov and cobertura are",
+                report.path,
+                report.kind.as_str()
+            ));
+            continue;
+        }
+        let files = match crate::artifacts::expand(
+            &work,
+            &report.path,
+            &format!("{} report", report.kind.as_str()),
+        ) {
+            Ok(files) => files,
+            Err(err) => {
+                warn(err.to_string());
+                continue;
+            }
+        };
+        for file in files {
+            let bytes = match std::fs::read(work.join(&file)) {
+                Ok(bytes) => bytes,
+                Err(err) => {
+                    warn(format!("cannot read report {file}: {err}"));
+                    continue;
+                }
+            };
+            let parsed = match dso_devtest::reports::parse(report.kind, &file, &bytes) {
+                Ok(parsed) => parsed,
+                Err(err) => {
+                    warn(format!("report rejected: {err}"));
+                    continue;
+                }
+            };
+            match parsed {
+                ParsedReport::Tests(tests) => {
+                    for diagnostic in tests.diagnostics.iter().take(10) {
+                        warn(format!("report {diagnostic}"));
+                    }
+                    for suite in &tests.suites {
+                        let suite_no = suites.len() as i64;
+                        let ms = |d: Option<Duration>| d.map(|d| d.as_millis() as i64);
+                        let cases: Vec<TestCaseRecord> = suite
+                            .cases
+                            .iter()
+                            .map(|c| {
+                                let (outcome, message) = match &c.outcome {
+                                    CaseOutcome::Passed => ("passed", None),
+                                    CaseOutcome::Failed { message, .. } => {
+                                        ("failed", message.clone())
+                                    }
+                                    CaseOutcome::Error { message, .. } => {
+                                        ("error", message.clone())
+                                    }
+                                    CaseOutcome::Skipped { message } => {
+                                        ("skipped", message.clone())
+                                    }
+                                };
+                                TestCaseRecord {
+                                    name: c.name.clone(),
+                                    classname: c.classname.clone(),
+                                    outcome: outcome.into(),
+                                    duration_ms: ms(c.duration),
+                                    message,
+                                }
+                            })
+                            .collect();
+                        let record = TestSuiteRecord {
+                            run_id: plan.run_id,
+                            idx: id.0 as i64,
+                            suite_no,
+                            report: file.clone(),
+                            name: suite.name.clone(),
+                            tests: i64::from(suite.tests),
+                            failures: i64::from(suite.failures),
+                            errors: i64::from(suite.errors),
+                            skipped: i64::from(suite.skipped),
+                            duration_ms: ms(suite.duration),
+                            cases,
+                        };
+                        let subject =
+                            format!("{}/{}", job_subject(plan.run_id, &job.name), record.name);
+                        let outcome = if record.failures + record.errors > 0 {
+                            "fail"
+                        } else {
+                            "pass"
+                        };
+                        events.push(ctx.stamp(NewEvent {
+                            ty: types::TESTSUITERUN_FINISHED.into(),
+                            subject: Some(subject.clone()),
+                            data: cdevent(
+                                &subject,
+                                serde_json::json!({
+                                    "environment": { "id": hostname() },
+                                    "testSuite": { "id": record.name, "name": record.name },
+                                    "outcome": outcome,
+                                    "tests": record.tests,
+                                    "failures": record.failures,
+                                    "errors": record.errors,
+                                    "skipped": record.skipped,
+                                    "durationMs": record.duration_ms,
+                                    "report": file,
+                                    "run": run_subject(plan.run_id),
+                                    "job": job.name,
+                                }),
+                            ),
+                        })?);
+                        suites.push(record);
+                    }
+                }
+                ParsedReport::Coverage(mut report_data) => {
+                    report_data.strip_prefix(&work.display().to_string());
+                    let totals = report_data.totals();
+                    let record = CoverageRecord {
+                        run_id: plan.run_id,
+                        idx: id.0 as i64,
+                        report: file.clone(),
+                        format: report.kind.as_str().into(),
+                        lines_found: totals.lines_found as i64,
+                        lines_hit: totals.lines_hit as i64,
+                        branches_found: totals.branches_found as i64,
+                        branches_hit: totals.branches_hit as i64,
+                        functions_found: totals.functions_found as i64,
+                        functions_hit: totals.functions_hit as i64,
+                        files: report_data
+                            .files
+                            .iter()
+                            .map(|f| CoverageFileRecord {
+                                path: f.path.clone(),
+                                lines_found: i64::from(f.lines_found),
+                                lines_hit: i64::from(f.lines_hit),
+                                branches_found: i64::from(f.branches_found),
+                                branches_hit: i64::from(f.branches_hit),
+                            })
+                            .collect(),
+                    };
+                    let subject = job_subject(plan.run_id, &job.name);
+                    events.push(ctx.stamp(NewEvent {
+                        ty: types::COVERAGE_REPORTED.into(),
+                        subject: Some(subject.clone()),
+                        data: cdevent(
+                            &subject,
+                            serde_json::json!({
+                                "report": file,
+                                "format": record.format,
+                                "linesFound": record.lines_found,
+                                "linesHit": record.lines_hit,
+                                "lineRate": totals.line_rate(),
+                                "branchesFound": record.branches_found,
+                                "branchesHit": record.branches_hit,
+                                "branchRate": totals.branch_rate(),
+                                "run": run_subject(plan.run_id),
+                            }),
+                        ),
+                    })?);
+                    coverage.push(record);
+                }
+            }
+        }
+    }
+    if suites.is_empty() && coverage.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(ctx.store.add_reports(&suites, &coverage, &events).await?)
 }
 
 /// The runner's spec for a job: directories, environment, sandbox, limits.
@@ -663,16 +863,30 @@ fn job_spec(
 }
 
 /// Stores a job's declared artifacts by content address and returns their records.
+///
+/// A path that matches nothing is a warning on the job's output (as in
+/// other CI systems), not a failure of a job that succeeded.
 fn collect_artifacts(
     plan: &Plan<'_>,
     id: JobId,
     job: &Job,
+    progress: &mpsc::UnboundedSender<Progress>,
 ) -> Result<Vec<ArtifactRecord>, AppError> {
     let work = plan.run_dir.join("work");
     let store_dir = plan.ctx.workspace.root.join("artifacts").join("sha256");
     let mut out = Vec::new();
     for pattern in &job.artifacts {
-        for rel in crate::artifacts::expand(&work, pattern)? {
+        let files = match crate::artifacts::expand(&work, pattern, "artifact") {
+            Ok(files) => files,
+            Err(err) => {
+                let _ = progress.send(Progress::Line {
+                    job: job.name.clone(),
+                    text: format!("[dso] {err}"),
+                });
+                continue;
+            }
+        };
+        for rel in files {
             let (sha256, size) = crate::artifacts::store_file(&work.join(&rel), &store_dir)?;
             out.push(ArtifactRecord {
                 run_id: plan.run_id,

@@ -211,6 +211,59 @@ pub async fn runs(options: &OpenOptions, args: RunsArgs) -> miette::Result<ExitC
                 .artifacts(run)
                 .await
                 .map_err(|e| report(e.into()))?;
+            let suites = ctx
+                .store
+                .test_suites(run)
+                .await
+                .map_err(|e| report(e.into()))?;
+            let coverage = ctx
+                .store
+                .coverage(run)
+                .await
+                .map_err(|e| report(e.into()))?;
+            let job_name = |idx: i64| {
+                jobs.iter()
+                    .find(|j| j.idx == idx)
+                    .map(|j| j.name.clone())
+                    .unwrap_or_default()
+            };
+            let suite_rows: Vec<serde_json::Value> = suites
+                .iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "job": job_name(s.idx),
+                        "report": s.report,
+                        "suite": s.name,
+                        "tests": s.tests,
+                        "failures": s.failures,
+                        "errors": s.errors,
+                        "skipped": s.skipped,
+                        "duration_ms": s.duration_ms,
+                        "cases": s.cases.iter().map(|c| serde_json::json!({
+                            "name": c.name, "classname": c.classname, "outcome": c.outcome,
+                            "duration_ms": c.duration_ms, "message": c.message,
+                        })).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            let coverage_rows: Vec<serde_json::Value> = coverage
+                .iter()
+                .map(|c| {
+                    let rate =
+                        |hit: i64, found: i64| (found > 0).then(|| hit as f64 / found as f64);
+                    serde_json::json!({
+                        "job": job_name(c.idx),
+                        "report": c.report,
+                        "format": c.format,
+                        "lines_found": c.lines_found,
+                        "lines_hit": c.lines_hit,
+                        "line_rate": rate(c.lines_hit, c.lines_found),
+                        "branches_found": c.branches_found,
+                        "branches_hit": c.branches_hit,
+                        "branch_rate": rate(c.branches_hit, c.branches_found),
+                    })
+                })
+                .collect();
             let job_rows: Vec<serde_json::Value> = jobs
                 .iter()
                 .map(|j| {
@@ -243,6 +296,8 @@ pub async fn runs(options: &OpenOptions, args: RunsArgs) -> miette::Result<ExitC
                         "finished_at": record.finished_at,
                         "actor": record.actor,
                         "jobs": job_rows,
+                        "test_suites": suite_rows,
+                        "coverage": coverage_rows,
                     });
                     println!(
                         "{}",
@@ -276,6 +331,34 @@ pub async fn runs(options: &OpenOptions, args: RunsArgs) -> miette::Result<ExitC
                         ],
                         &job_rows,
                     );
+                    for s in &suites {
+                        println!(
+                            "  tests    {} {}: {} tests, {} failures, {} errors, {} skipped ({})",
+                            job_name(s.idx),
+                            s.name,
+                            s.tests,
+                            s.failures,
+                            s.errors,
+                            s.skipped,
+                            s.report
+                        );
+                    }
+                    for c in &coverage {
+                        let pct = if c.lines_found > 0 {
+                            100.0 * c.lines_hit as f64 / c.lines_found as f64
+                        } else {
+                            0.0
+                        };
+                        println!(
+                            "  coverage {} {}: {pct:.1}% of {} lines, {}/{} branches ({})",
+                            job_name(c.idx),
+                            c.format,
+                            c.lines_found,
+                            c.branches_hit,
+                            c.branches_found,
+                            c.report
+                        );
+                    }
                 }
             }
         }

@@ -11,6 +11,7 @@
 //! this crate's API mentions sqlx.
 
 mod events;
+mod reports;
 mod runs;
 mod tx;
 
@@ -24,6 +25,7 @@ use sqlx::sqlite::{
 };
 
 pub use events::{AppendedEntry, EventQuery};
+pub use reports::{CoverageFileRecord, CoverageRecord, TestCaseRecord, TestSuiteRecord};
 pub use runs::{
     ArtifactRecord, JobLog, JobUpdate, NewRun, NewRunJob, RunJobRecord, RunRecord, SecretRecord,
 };

@@ -507,3 +507,110 @@ fn not_a_repository_or_no_pipeline_file_is_a_clear_error() {
         "the previous commit has one: {err}"
     );
 }
+
+fn fixture(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../devtest/tests/data/reports")
+        .join(name);
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[test]
+fn test_and_coverage_reports_are_stored_per_run() {
+    let dso = Dso::init();
+    let junit = fixture("pytest-xunit2.xml");
+    let lcov = fixture("coveragepy.lcov");
+    let pipeline = r#"
+jobs:
+  test:
+    activity: unit-test
+    run: cp fixtures/junit.xml fixtures/coverage.lcov . && exit 1
+    reports: { junit: junit.xml, lcov: coverage.lcov }
+  missing:
+    activity: unit-test
+    run: "true"
+    reports: { junit: nothing.xml }
+"#;
+    let repo = repo(
+        &dso,
+        pipeline,
+        &[
+            ("fixtures/junit.xml", &junit),
+            ("fixtures/coverage.lcov", &lcov),
+        ],
+    );
+    let (code, out, _) = run(&dso, &repo, &[]);
+    // Reports are read from failed jobs too: that is when they matter most.
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("[missing] [dso] junit report `nothing.xml`: no such file or directory in the work directory"), "{out}");
+
+    let show = dso.json(&["runs", "show", "1"]);
+    let expected = match dso_devtest::reports::parse(
+        dso_devtest::ReportKind::Junit,
+        "junit.xml",
+        junit.as_bytes(),
+    )
+    .unwrap()
+    {
+        dso_devtest::reports::ParsedReport::Tests(t) => t,
+        other => panic!("{other:?}"),
+    };
+    let suites = show["test_suites"].as_array().unwrap();
+    assert_eq!(suites.len(), expected.suites.len());
+    let totals = expected.totals();
+    let sum = |key: &str| suites.iter().map(|s| s[key].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(
+        (sum("tests"), sum("failures"), sum("errors"), sum("skipped")),
+        (totals.tests, totals.failures, totals.errors, totals.skipped)
+    );
+    assert!(totals.failures > 0, "the fixture has a failing test");
+    let failed: Vec<&str> = suites[0]["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["outcome"] == "failed")
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(!failed.is_empty());
+
+    let coverage = &show["coverage"][0];
+    let expected = match dso_devtest::reports::parse(
+        dso_devtest::ReportKind::Lcov,
+        "coverage.lcov",
+        lcov.as_bytes(),
+    )
+    .unwrap()
+    {
+        dso_devtest::reports::ParsedReport::Coverage(c) => c.totals(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        (
+            coverage["lines_found"].as_u64(),
+            coverage["lines_hit"].as_u64()
+        ),
+        (Some(expected.lines_found), Some(expected.lines_hit))
+    );
+    assert_eq!(coverage["format"], "lcov");
+
+    let events = dso.json(&[
+        "audit",
+        "log",
+        "--type",
+        "dev.cdevents.testsuiterun.finished.0.3.0",
+    ]);
+    assert_eq!(events.as_array().unwrap().len(), suites.len());
+    assert_eq!(events[0]["data"]["subject"]["content"]["outcome"], "fail");
+    assert_eq!(
+        dso.json(&[
+            "audit",
+            "log",
+            "--type",
+            "dev.cdeventsx.dso.coverage.reported.0.1.0"
+        ])
+        .as_array()
+        .unwrap()
+        .len(),
+        1
+    );
+}
