@@ -17,7 +17,9 @@
 //! started/finished, build finished, artifact packaged.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::time::Duration;
 
 use dso_audit::NewEvent;
@@ -287,27 +289,38 @@ async fn drive(
         .await?;
     crate::events::seal(ctx, &appended).await?;
 
+    let (tx, mut rx) = mpsc::unbounded_channel::<Progress>();
     // Jobs whose `if` is false never run.
     for (idx, state) in schedule.states().to_vec().into_iter().enumerate() {
         if let JobState::Skipped(reason) = state {
-            record_skip(plan, JobId(idx), reason, progress).await?;
+            record_skip(plan, JobId(idx), reason, &tx).await?;
         }
     }
 
-    let (tx, mut rx) = mpsc::unbounded_channel::<Progress>();
-    let mut running = FuturesUnordered::new();
+    // NOTE: every store write made while jobs run happens inside a future
+    // of `running`, never in this loop's body: a job future suspended inside
+    // a write transaction holds the database's write lock, and would never
+    // be polled again while this loop awaited a write of its own.
+    let mut running: FuturesUnordered<Pin<Box<dyn Future<Output = Done> + '_>>> =
+        FuturesUnordered::new();
+    let mut n_jobs_running = 0;
     let mut cancelled = false;
     loop {
         if !cancelled {
             for id in schedule.ready() {
-                if running.len() >= max_parallel {
+                if n_jobs_running >= max_parallel {
                     break;
                 }
                 schedule.start(id).map_err(|err| AppError::Input {
                     location: "schedule".into(),
                     message: err.to_string(),
                 })?;
-                running.push(execute_job(plan, id, tx.clone(), cancel.clone()));
+                n_jobs_running += 1;
+                let (tx, cancel) = (tx.clone(), cancel.clone());
+                running.push(Box::pin(async move {
+                    let (id, result) = execute_job(plan, id, tx, cancel).await;
+                    Done::Job(id, result)
+                }));
             }
         }
         if running.is_empty() {
@@ -315,10 +328,18 @@ async fn drive(
         }
         tokio::select! {
             Some(message) = rx.recv() => progress(message),
-            Some((id, result)) = running.next() => {
+            Some(done) = running.next() => {
                 while let Ok(message) = rx.try_recv() {
                     progress(message);
                 }
+                let (id, result) = match done {
+                    Done::Recorded(result) => {
+                        result?;
+                        continue;
+                    }
+                    Done::Job(id, result) => (id, result),
+                };
+                n_jobs_running -= 1;
                 let outcome = result?;
                 if *cancel.borrow() {
                     cancelled = true;
@@ -332,7 +353,8 @@ async fn drive(
                         continue;
                     }
                     if let Some(JobState::Skipped(reason)) = schedule.state(job) {
-                        record_skip(plan, job, reason, progress).await?;
+                        let tx = tx.clone();
+                        running.push(Box::pin(async move { Done::Recorded(record_skip(plan, job, reason, &tx).await) }));
                     }
                 }
             }
@@ -364,11 +386,17 @@ async fn drive(
     })
 }
 
+/// What a future of the running set finished.
+enum Done {
+    Job(JobId, Result<Outcome, AppError>),
+    Recorded(Result<(), AppError>),
+}
+
 async fn record_skip(
     plan: &Plan<'_>,
     id: JobId,
     reason: SkipReason,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mpsc::UnboundedSender<Progress>,
 ) -> Result<(), AppError> {
     let job = &plan.pipeline.jobs[id.0];
     let reason = match reason {
@@ -387,7 +415,7 @@ async fn record_skip(
         .store
         .update_job(plan.run_id, id.0 as i64, &update, None, &[])
         .await?;
-    progress(Progress::JobSkipped {
+    let _ = progress.send(Progress::JobSkipped {
         job: job.name.clone(),
         reason,
     });

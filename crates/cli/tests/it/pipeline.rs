@@ -186,11 +186,11 @@ jobs:
   docs: { activity: validate, run: "echo docs ok" }
 "#;
     let repo = repo(&dso, pipeline, &[]);
-    let (code, out, _) = run(&dso, &repo, &[]);
+    let (code, out, err) = run(&dso, &repo, &[]);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("[test] skipped: `build`, which it needs, did not succeed"),
-        "{out}"
+        "{out}\n{err}"
     );
     let jobs = jobs(&dso, 1);
     assert_eq!(job(&jobs, "build")["detail"], "exited with status 2");
