@@ -98,7 +98,7 @@ pub async fn run(options: &OpenOptions, args: RunArgs) -> miette::Result<ExitCod
         }
     });
     let started = Instant::now();
-    let mut printer = Printer::default();
+    let mut printer = Printer::new();
     let summary = pipeline::run(&ctx, &run_options, cancel_rx, &mut |p| printer.print(p))
         .await
         .map_err(report)?;
@@ -116,13 +116,38 @@ pub async fn run(options: &OpenOptions, args: RunArgs) -> miette::Result<ExitCod
     })
 }
 
-/// Prints progress as plain, prefixed lines.
+/// Prints progress: prefixed lines always; on a terminal also a spinner per
+/// running job showing its latest line (indicatif).
 #[derive(Default)]
 struct Printer {
     width: usize,
+    bars: Option<(
+        indicatif::MultiProgress,
+        std::collections::BTreeMap<String, indicatif::ProgressBar>,
+    )>,
 }
 
 impl Printer {
+    fn new() -> Printer {
+        use std::io::IsTerminal as _;
+        let bars = std::io::stdout().is_terminal().then(|| {
+            (
+                indicatif::MultiProgress::new(),
+                std::collections::BTreeMap::new(),
+            )
+        });
+        Printer { width: 0, bars }
+    }
+
+    fn line(&self, text: String) {
+        match &self.bars {
+            Some((multi, _)) => {
+                let _ = multi.println(text);
+            }
+            None => println!("{text}"),
+        }
+    }
+
     fn print(&mut self, progress: Progress) {
         match progress {
             Progress::Queued {
@@ -130,26 +155,52 @@ impl Printer {
                 commit,
                 n_jobs,
             } => {
-                println!(
+                self.line(format!(
                     "run {run_id} queued: commit {}, {n_jobs} jobs",
                     &commit[..commit.len().min(12)]
-                );
+                ));
             }
             Progress::JobStarted { job, attempt } => {
                 self.width = self.width.max(job.len());
+                if let Some((multi, bars)) = &mut self.bars {
+                    let bar = multi.add(indicatif::ProgressBar::new_spinner());
+                    bar.set_style(
+                        indicatif::ProgressStyle::with_template(
+                            "{spinner} {prefix:.bold} {elapsed:>4} {wide_msg}",
+                        )
+                        .expect("the template is valid"),
+                    );
+                    bar.set_prefix(job.clone());
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    bars.insert(job.clone(), bar);
+                }
                 if attempt > 1 {
-                    println!("[{job}] started (attempt {attempt})");
+                    self.line(format!("[{job}] started (attempt {attempt})"));
                 } else {
-                    println!("[{job}] started");
+                    self.line(format!("[{job}] started"));
                 }
             }
-            Progress::Line { job, text } => println!("[{job:<w$}] {text}", w = self.width),
+            Progress::Line { job, text } => {
+                if let Some((_, bars)) = &self.bars
+                    && let Some(bar) = bars.get(&job)
+                {
+                    bar.set_message(text.chars().take(200).collect::<String>());
+                }
+                self.line(format!("[{job:<w$}] {text}", w = self.width));
+            }
             Progress::JobFinished {
                 job,
                 status,
                 duration,
-            } => println!("[{job}] {status} in {}", secs(duration)),
-            Progress::JobSkipped { job, reason } => println!("[{job}] skipped: {reason}"),
+            } => {
+                if let Some((_, bars)) = &mut self.bars
+                    && let Some(bar) = bars.remove(&job)
+                {
+                    bar.finish_and_clear();
+                }
+                self.line(format!("[{job}] {status} in {}", secs(duration)));
+            }
+            Progress::JobSkipped { job, reason } => self.line(format!("[{job}] skipped: {reason}")),
         }
     }
 }
