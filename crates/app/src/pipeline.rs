@@ -108,6 +108,10 @@ struct Plan<'a> {
     commit: git::CommitInfo,
     git_ref: String,
     run_dir: PathBuf,
+    /// The run's HOME and temporary directories, outside the workspace so
+    /// that a `dso` started by a job does not find this workspace above its
+    /// temporary files.
+    scratch_dir: PathBuf,
     trampoline: PathBuf,
 }
 
@@ -210,6 +214,7 @@ pub async fn run(
         commit,
         git_ref: options.git_ref.clone(),
         run_dir,
+        scratch_dir: std::env::temp_dir().join(format!("dso-run-{run_id}-{}", std::process::id())),
         trampoline: options.trampoline.clone(),
     };
     let outcome = drive(
@@ -223,8 +228,8 @@ pub async fn run(
     .await;
     if !options.keep_workdir {
         let _ = std::fs::remove_dir_all(plan.run_dir.join("work"));
-        let _ = std::fs::remove_dir_all(plan.run_dir.join("tmp"));
     }
+    let _ = std::fs::remove_dir_all(&plan.scratch_dir);
     let status = match outcome {
         Ok(status) => status,
         Err(err) => {
@@ -812,8 +817,8 @@ fn job_spec(
 ) -> Result<JobSpec, AppError> {
     let config = &plan.ctx.workspace.config.runner;
     let work = plan.run_dir.join("work");
-    let tmp = plan.run_dir.join("tmp").join(&job.key);
-    let home = plan.run_dir.join("home");
+    let tmp = plan.scratch_dir.join("tmp").join(&job.key);
+    let home = plan.scratch_dir.join("home");
     let mut writable = vec![tmp.clone(), home.clone()];
     let mut env: BTreeMap<String, String> = BTreeMap::new();
     for name in &config.pass_env {
