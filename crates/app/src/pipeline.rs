@@ -1083,3 +1083,38 @@ impl From<Vec<Diagnostic>> for AppError {
         AppError::Pipeline(diagnostics)
     }
 }
+
+/// Everything recorded about one run.
+#[derive(Debug, Clone)]
+pub struct RunDetail {
+    pub run: RunRecord,
+    pub jobs: Vec<RunJobRecord>,
+    pub artifacts: Vec<ArtifactRecord>,
+    pub test_suites: Vec<dso_store::TestSuiteRecord>,
+    pub coverage: Vec<dso_store::CoverageRecord>,
+}
+
+/// Runs, newest first.
+pub async fn list_runs(ctx: &Context, limit: i64) -> Result<Vec<RunRecord>, AppError> {
+    Ok(ctx.store.runs(limit).await?)
+}
+
+/// One run with its jobs, artifacts and reports; errors when it does not exist.
+pub async fn show_run(ctx: &Context, run_id: i64) -> Result<RunDetail, AppError> {
+    let run = ctx
+        .store
+        .run(run_id)
+        .await?
+        .ok_or_else(|| AppError::Unknown {
+            kind: "run",
+            value: run_id.to_string(),
+            hint: Some("list runs with `dso runs`".into()),
+        })?;
+    Ok(RunDetail {
+        run,
+        jobs: ctx.store.run_jobs(run_id).await?,
+        artifacts: ctx.store.artifacts(run_id).await?,
+        test_suites: ctx.store.test_suites(run_id).await?,
+        coverage: ctx.store.coverage(run_id).await?,
+    })
+}
