@@ -9,12 +9,17 @@
 //! - [`events`]: emitting, importing and listing events; verifying the chain.
 //! - [`model`]: querying the PIM as data.
 //! - [`scan`]: secret detection and static analysis of code on disk.
+//! - [`pipeline`]: `dso run`, runs, jobs, logs; [`artifacts`] their content-addressed store; [`secrets`] the secret store; [`git`] what a run reads from git.
 
+pub mod artifacts;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod git;
 pub mod model;
 pub mod scan;
+pub mod pipeline;
+pub mod secrets;
 pub mod workspace;
 
 pub use context::{Context, OpenOptions};

@@ -3,6 +3,7 @@
 mod audit;
 mod model;
 mod scan;
+mod pipeline;
 mod tidy;
 mod workspace;
 
