@@ -17,8 +17,8 @@ pub mod error;
 pub mod events;
 pub mod git;
 pub mod model;
-pub mod scan;
 pub mod pipeline;
+pub mod scan;
 pub mod secrets;
 pub mod workspace;
 

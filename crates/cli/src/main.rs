@@ -7,8 +7,8 @@
 mod audit;
 mod model;
 mod output;
-mod scan;
 mod pipeline;
+mod scan;
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;

@@ -2,8 +2,8 @@
 
 mod audit;
 mod model;
-mod scan;
 mod pipeline;
+mod scan;
 mod tidy;
 mod workspace;
 
