@@ -16,7 +16,24 @@ pub struct Environment {
     pub approver_role: String,
     pub target: Target,
     pub strategy: Strategy,
-    pub health_checks: Vec<HealthCheck>,
+    pub health: Health,
+}
+
+/// The health checks run after each deployment step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub checks: Vec<HealthCheck>,
+    /// How long the checks may take to pass (they are retried until then).
+    pub timeout_s: u32,
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Health {
+            checks: Vec::new(),
+            timeout_s: 30,
+        }
+    }
 }
 
 /// How a release is put in place.
@@ -139,7 +156,7 @@ impl Environment {
             approver_role: DEFAULT_APPROVER_ROLE.to_owned(),
             target: Target::None,
             strategy: Strategy::AllAtOnce,
-            health_checks: Vec::new(),
+            health: Health::default(),
         }
     }
 
