@@ -13,7 +13,8 @@ use dso_audit::{Event, NewEvent};
 use dso_operational::deploy::{self, Past, status};
 use dso_operational::env::{Environment, Health, HealthCheck, Strategy, Target};
 use dso_operational::{approval, provenance};
-use dso_store::{ApprovalRecord, DeploymentRecord, EnvironmentRecord, NewDeployment, ReleaseRecord};
+pub use dso_store::{ApprovalRecord, DeploymentRecord, ReleaseRecord};
+use dso_store::{EnvironmentRecord, NewDeployment};
 use sha2::Digest as _;
 
 use crate::{AppError, Context};
@@ -115,7 +116,12 @@ pub async fn ensure_defaults(ctx: &Context) -> Result<(), AppError> {
 /// Every environment, by name.
 pub async fn environments(ctx: &Context) -> Result<Vec<Environment>, AppError> {
     ensure_defaults(ctx).await?;
-    ctx.store.environments().await?.iter().map(from_record).collect()
+    ctx.store
+        .environments()
+        .await?
+        .iter()
+        .map(from_record)
+        .collect()
 }
 
 /// One environment, or an error naming the known ones.
@@ -132,7 +138,12 @@ async fn unknown_env(ctx: &Context, name: &str) -> AppError {
         .store
         .environments()
         .await
-        .map(|es| es.into_iter().map(|e| e.name).collect::<Vec<_>>().join(", "))
+        .map(|es| {
+            es.into_iter()
+                .map(|e| e.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
         .unwrap_or_default();
     AppError::Unknown {
         kind: "environment",
@@ -205,7 +216,11 @@ pub async fn put_environment(
     };
     let record = to_record(&env, &created_at, &now());
     let event = env_event(ctx, ty, &env)?;
-    match ctx.store.put_environments(&[record], create, &[event]).await? {
+    match ctx
+        .store
+        .put_environments(&[record], create, &[event])
+        .await?
+    {
         Some(appended) => crate::events::seal(ctx, &appended).await?,
         None => {
             return Err(AppError::Input {
@@ -241,13 +256,21 @@ fn release_from(record: ReleaseRecord) -> Release {
 
 /// Creates release `version` from successful run `run_id`: its artifacts
 /// and their digests, a signed provenance statement, the events.
-pub async fn create_release(ctx: &Context, version: &str, run_id: i64) -> Result<Release, AppError> {
+pub async fn create_release(
+    ctx: &Context,
+    version: &str,
+    run_id: i64,
+) -> Result<Release, AppError> {
     check_version(version)?;
-    let run = ctx.store.run(run_id).await?.ok_or_else(|| AppError::Unknown {
-        kind: "run",
-        value: run_id.to_string(),
-        hint: Some("list runs with `dso runs`".into()),
-    })?;
+    let run = ctx
+        .store
+        .run(run_id)
+        .await?
+        .ok_or_else(|| AppError::Unknown {
+            kind: "run",
+            value: run_id.to_string(),
+            hint: Some("list runs with `dso runs`".into()),
+        })?;
     if run.status != "success" {
         return Err(AppError::Input {
             location: format!("run {run_id}"),
@@ -261,7 +284,9 @@ pub async fn create_release(ctx: &Context, version: &str, run_id: i64) -> Result
     if records.is_empty() {
         return Err(AppError::Input {
             location: format!("run {run_id}"),
-            message: "kept no artifacts (`artifacts:` in the pipeline file); there is nothing to release".into(),
+            message:
+                "kept no artifacts (`artifacts:` in the pipeline file); there is nothing to release"
+                    .into(),
         });
     }
     let mut artifacts: Vec<ReleaseArtifact> = Vec::new();
@@ -283,7 +308,11 @@ pub async fn create_release(ctx: &Context, version: &str, run_id: i64) -> Result
             ));
         }
     }
-    let pipeline_file = ctx.store.run_pipeline_file(run_id).await?.unwrap_or_default();
+    let pipeline_file = ctx
+        .store
+        .run_pipeline_file(run_id)
+        .await?
+        .unwrap_or_default();
     let facts = provenance::ReleaseFacts {
         version: version.to_owned(),
         workspace_source: ctx.workspace.event_source(),
@@ -294,7 +323,10 @@ pub async fn create_release(ctx: &Context, version: &str, run_id: i64) -> Result
         pipeline_file,
         started_on: run.started_at.clone(),
         finished_on: run.finished_at.clone(),
-        artifacts: artifacts.iter().map(|a| (a.path.clone(), a.sha256.clone())).collect(),
+        artifacts: artifacts
+            .iter()
+            .map(|a| (a.path.clone(), a.sha256.clone()))
+            .collect(),
         byproducts,
     };
     let envelope = provenance::sign(&provenance::statement(&facts), &ctx.key.secret());
@@ -372,7 +404,13 @@ fn check_version(version: &str) -> Result<(), AppError> {
 
 /// Every release, newest first.
 pub async fn releases(ctx: &Context) -> Result<Vec<Release>, AppError> {
-    Ok(ctx.store.releases().await?.into_iter().map(release_from).collect())
+    Ok(ctx
+        .store
+        .releases()
+        .await?
+        .into_iter()
+        .map(release_from)
+        .collect())
 }
 
 /// One release.
@@ -443,7 +481,12 @@ fn subject(id: i64) -> String {
     format!("deployment-{id}")
 }
 
-fn deployment_event(ctx: &Context, ty: &str, d: &DeploymentRecord, extra: serde_json::Value) -> Result<Event, AppError> {
+fn deployment_event(
+    ctx: &Context,
+    ty: &str,
+    d: &DeploymentRecord,
+    extra: serde_json::Value,
+) -> Result<Event, AppError> {
     let mut custom = serde_json::json!({
         "deployment": subject(d.id),
         "release": d.version,
@@ -459,7 +502,11 @@ fn deployment_event(ctx: &Context, ty: &str, d: &DeploymentRecord, extra: serde_
     } else {
         serde_json::json!({ "environment": { "id": d.env }, "release": d.version })
     };
-    let id = if ty.starts_with("dev.cdevents.service.") { d.service.clone() } else { subject(d.id) };
+    let id = if ty.starts_with("dev.cdevents.service.") {
+        d.service.clone()
+    } else {
+        subject(d.id)
+    };
     ctx.stamp(NewEvent {
         ty: ty.into(),
         subject: Some(subject(d.id)),
@@ -482,17 +529,24 @@ async fn history(ctx: &Context, env: &str) -> Result<Vec<Past>, AppError> {
 }
 
 async fn load_deployment(ctx: &Context, id: i64) -> Result<DeploymentRecord, AppError> {
-    ctx.store.deployment(id).await?.ok_or_else(|| AppError::Unknown {
-        kind: "deployment",
-        value: id.to_string(),
-        hint: Some("list deployments with `dso deployments`".into()),
-    })
+    ctx.store
+        .deployment(id)
+        .await?
+        .ok_or_else(|| AppError::Unknown {
+            kind: "deployment",
+            value: id.to_string(),
+            hint: Some("list deployments with `dso deployments`".into()),
+        })
 }
 
 /// `dso deploy VERSION --env ENV`: integrity check, then either waits for
 /// approvals (protected environment) or deploys now, rolling back
 /// automatically to the previous good release when it fails.
-pub async fn deploy(ctx: &Context, version: &str, env_name: &str) -> Result<DeployOutcome, AppError> {
+pub async fn deploy(
+    ctx: &Context,
+    version: &str,
+    env_name: &str,
+) -> Result<DeployOutcome, AppError> {
     let env = environment(ctx, env_name).await?;
     let release = release(ctx, version).await?;
     if env.target == Target::None {
@@ -503,9 +557,17 @@ pub async fn deploy(ctx: &Context, version: &str, env_name: &str) -> Result<Depl
     let commits = match &previous {
         Some(prev) => {
             let from = ctx.store.release(prev).await?.map(|r| r.commit_sha);
-            crate::git::commits_between(Path::new(&release.record.repo), from.as_deref(), &release.record.commit_sha)
+            crate::git::commits_between(
+                Path::new(&release.record.repo),
+                from.as_deref(),
+                &release.record.commit_sha,
+            )
         }
-        None => crate::git::commits_between(Path::new(&release.record.repo), None, &release.record.commit_sha),
+        None => crate::git::commits_between(
+            Path::new(&release.record.repo),
+            None,
+            &release.record.commit_sha,
+        ),
     };
     let problems = verify_release(ctx, &release);
     let needed = env.approvals_needed();
@@ -539,9 +601,15 @@ pub async fn deploy(ctx: &Context, version: &str, env_name: &str) -> Result<Depl
                     Ok(e) => events.push(e),
                     Err(e) => failed = Some(e),
                 };
-                push(types::DEPLOYMENT_REQUESTED, serde_json::json!({ "approvalsNeeded": needed }));
+                push(
+                    types::DEPLOYMENT_REQUESTED,
+                    serde_json::json!({ "approvalsNeeded": needed }),
+                );
                 if !problems.is_empty() {
-                    push(types::DEPLOYMENT_REFUSED, serde_json::json!({ "problems": problems }));
+                    push(
+                        types::DEPLOYMENT_REFUSED,
+                        serde_json::json!({ "problems": problems }),
+                    );
                 }
                 events
             })
@@ -590,7 +658,11 @@ fn pending_record(id: i64, d: &NewDeployment) -> DeploymentRecord {
 }
 
 fn describe(problems: &[provenance::Problem]) -> String {
-    problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The PIM roles `user` holds. The owner holds every role; others hold
@@ -598,7 +670,11 @@ fn describe(problems: &[provenance::Problem]) -> String {
 /// governance's RBAC answers this).
 pub fn roles_of(ctx: &Context, user: &str) -> Vec<String> {
     if user == ctx.workspace.config.workspace.owner {
-        return dso_model::pim().roles.iter().map(|r| r.id.clone()).collect();
+        return dso_model::pim()
+            .roles
+            .iter()
+            .map(|r| r.id.clone())
+            .collect();
     }
     ctx.workspace
         .config
@@ -614,20 +690,36 @@ pub fn roles_of(ctx: &Context, user: &str) -> Vec<String> {
 pub async fn approve(ctx: &Context, id: i64) -> Result<DeployOutcome, AppError> {
     let d = load_deployment(ctx, id).await?;
     if d.status != status::PENDING_APPROVAL {
-        return Err(AppError::ApprovalRefused(approval::Refusal::NotPending { status: d.status }));
+        return Err(AppError::ApprovalRefused(approval::Refusal::NotPending {
+            status: d.status,
+        }));
     }
     let env = environment(ctx, &d.env).await?;
-    let approved: Vec<String> = ctx.store.approvals(id).await?.into_iter().map(|a| a.user).collect();
+    let approved: Vec<String> = ctx
+        .store
+        .approvals(id)
+        .await?
+        .into_iter()
+        .map(|a| a.user)
+        .collect();
     let user = ctx.actor.user.clone();
-    approval::check(&env, &d.requested_by, &user, &roles_of(ctx, &user), &approved)
-        .map_err(AppError::ApprovalRefused)?;
+    approval::check(
+        &env,
+        &d.requested_by,
+        &user,
+        &roles_of(ctx, &user),
+        &approved,
+    )
+    .map_err(AppError::ApprovalRefused)?;
     let record = ApprovalRecord {
         deployment_id: id,
         user: user.clone(),
         role: env.approver_role.clone(),
         at: now(),
     };
-    let missing = env.approvals_needed().saturating_sub(approved.len() as u32 + 1);
+    let missing = env
+        .approvals_needed()
+        .saturating_sub(approved.len() as u32 + 1);
     let event = deployment_event(
         ctx,
         types::DEPLOYMENT_APPROVED,
@@ -648,10 +740,22 @@ pub async fn approve(ctx: &Context, id: i64) -> Result<DeployOutcome, AppError> 
     let release = release(ctx, &d.version).await?;
     let problems = verify_release(ctx, &release);
     if !problems.is_empty() {
-        let event = deployment_event(ctx, types::DEPLOYMENT_REFUSED, &d, serde_json::json!({ "problems": problems }))?;
+        let event = deployment_event(
+            ctx,
+            types::DEPLOYMENT_REFUSED,
+            &d,
+            serde_json::json!({ "problems": problems }),
+        )?;
         let appended = ctx
             .store
-            .set_deployment_status(id, status::REFUSED, None, Some(&now()), Some(&describe(&problems)), &[event])
+            .set_deployment_status(
+                id,
+                status::REFUSED,
+                None,
+                Some(&now()),
+                Some(&describe(&problems)),
+                &[event],
+            )
             .await?;
         crate::events::seal(ctx, &appended).await?;
         return Err(AppError::IntegrityCheck {
@@ -682,10 +786,21 @@ pub async fn rollback(ctx: &Context, env_name: &str) -> Result<DeployOutcome, Ap
     let Some(target) = deploy::rollback_target(&past, &current.version) else {
         return Err(AppError::Input {
             location: format!("environment `{}`", env.name),
-            message: format!("runs `{}` and has no earlier good release to return to", current.version),
+            message: format!(
+                "runs `{}` and has no earlier good release to return to",
+                current.version
+            ),
         });
     };
-    let d = start_rollback(ctx, &env, &target, &current.version, current.id, "rollback by hand").await?;
+    let d = start_rollback(
+        ctx,
+        &env,
+        &target,
+        &current.version,
+        current.id,
+        "rollback by hand",
+    )
+    .await?;
     let d = execute(ctx, &env, d).await?;
     Ok(DeployOutcome {
         deployment: d,
@@ -697,7 +812,11 @@ pub async fn rollback(ctx: &Context, env_name: &str) -> Result<DeployOutcome, Ap
 
 /// Runs deployment `id` (status running) and, when it fails, rolls the
 /// environment back to the previous good release.
-async fn run_and_recover(ctx: &Context, env: &Environment, id: i64) -> Result<DeployOutcome, AppError> {
+async fn run_and_recover(
+    ctx: &Context,
+    env: &Environment,
+    id: i64,
+) -> Result<DeployOutcome, AppError> {
     let d = load_deployment(ctx, id).await?;
     let d = execute(ctx, env, d).await?;
     let mut outcome = DeployOutcome {
@@ -710,11 +829,16 @@ async fn run_and_recover(ctx: &Context, env: &Environment, id: i64) -> Result<De
         let past = history(ctx, &env.name).await?;
         match deploy::rollback_target(&past, &d.version) {
             Some(target) => {
-                let reason = format!("automatic rollback: {}", d.detail.clone().unwrap_or_default());
+                let reason = format!(
+                    "automatic rollback: {}",
+                    d.detail.clone().unwrap_or_default()
+                );
                 let rb = start_rollback(ctx, env, &target, &d.version, d.id, &reason).await?;
                 outcome.rollback = Some(execute(ctx, env, rb).await?);
             }
-            None => outcome.no_rollback = Some("no earlier good release in this environment".into()),
+            None => {
+                outcome.no_rollback = Some("no earlier good release in this environment".into())
+            }
         }
     }
     Ok(outcome)
@@ -746,7 +870,12 @@ async fn start_rollback(
     let (id, appended) = ctx
         .store
         .create_deployment(&new, |id| {
-            match deployment_event(ctx, types::DEPLOYMENT_STARTED, &pending_record(id, &new), serde_json::json!({ "reason": reason, "rollbackOf": subject(rollback_of) })) {
+            match deployment_event(
+                ctx,
+                types::DEPLOYMENT_STARTED,
+                &pending_record(id, &new),
+                serde_json::json!({ "reason": reason, "rollbackOf": subject(rollback_of) }),
+            ) {
                 Ok(e) => vec![e],
                 Err(e) => {
                     failed = Some(e);
@@ -764,7 +893,11 @@ async fn start_rollback(
 
 /// Runs a deployment's steps and health checks, then records how it ended
 /// (service deployed/upgraded/rolledback, or deployment failed).
-async fn execute(ctx: &Context, env: &Environment, d: DeploymentRecord) -> Result<DeploymentRecord, AppError> {
+async fn execute(
+    ctx: &Context,
+    env: &Environment,
+    d: DeploymentRecord,
+) -> Result<DeploymentRecord, AppError> {
     let started_at = now();
     let release = release(ctx, &d.version).await?;
     let result = run_steps(ctx, env, &d, &release).await;
@@ -778,7 +911,12 @@ async fn execute(ctx: &Context, env: &Environment, d: DeploymentRecord) -> Resul
             } else {
                 types::SERVICE_DEPLOYED
             };
-            (status::SUCCEEDED, ty, None, serde_json::json!({ "startedAt": started_at, "finishedAt": finished_at }))
+            (
+                status::SUCCEEDED,
+                ty,
+                None,
+                serde_json::json!({ "startedAt": started_at, "finishedAt": finished_at }),
+            )
         }
         Err(reason) => (
             status::FAILED,
@@ -792,7 +930,14 @@ async fn execute(ctx: &Context, env: &Environment, d: DeploymentRecord) -> Resul
     let event = deployment_event(ctx, ty, &done, extra)?;
     let appended = ctx
         .store
-        .set_deployment_status(d.id, new_status, Some(&started_at), Some(&finished_at), detail.as_deref(), &[event])
+        .set_deployment_status(
+            d.id,
+            new_status,
+            Some(&started_at),
+            Some(&finished_at),
+            detail.as_deref(),
+            &[event],
+        )
         .await?;
     crate::events::seal(ctx, &appended).await?;
     load_deployment(ctx, d.id).await
@@ -803,7 +948,12 @@ pub fn deployment_dir(ctx: &Context, id: i64) -> PathBuf {
     ctx.workspace.root.join("deployments").join(id.to_string())
 }
 
-async fn run_steps(ctx: &Context, env: &Environment, d: &DeploymentRecord, release: &Release) -> Result<(), String> {
+async fn run_steps(
+    ctx: &Context,
+    env: &Environment,
+    d: &DeploymentRecord,
+    release: &Release,
+) -> Result<(), String> {
     let dir = deployment_dir(ctx, d.id);
     let artifact_dir = dir.join("artifacts");
     materialize(ctx, release, &artifact_dir).map_err(|e| e.to_string())?;
@@ -814,7 +964,14 @@ async fn run_steps(ctx: &Context, env: &Environment, d: &DeploymentRecord, relea
             Target::None => return Err(format!("environment `{}` has no deploy target", env.name)),
             Target::Script { command } => (
                 "bash".to_owned(),
-                vec!["--noprofile".into(), "--norc".into(), "-eo".into(), "pipefail".into(), "-c".into(), command.clone()],
+                vec![
+                    "--noprofile".into(),
+                    "--norc".into(),
+                    "-eo".into(),
+                    "pipefail".into(),
+                    "-c".into(),
+                    command.clone(),
+                ],
             ),
             Target::Kubectl { manifests, .. } => {
                 let out = dir.join("manifests");
@@ -830,20 +987,38 @@ async fn run_steps(ctx: &Context, env: &Environment, d: &DeploymentRecord, relea
                 (argv[0].clone(), argv[1..].to_vec())
             }
         };
-        run_command(&program, &args, &log_path, &[
-            ("DSO_RELEASE", d.version.clone()),
-            ("DSO_ENV", env.name.clone()),
-            ("DSO_ARTIFACT_DIR", artifact_dir.to_string_lossy().into_owned()),
-            ("DSO_DEPLOYMENT", d.id.to_string()),
-            ("DSO_SERVICE", d.service.clone()),
-            ("DSO_STEP", step.to_string()),
-            ("DSO_STEPS", steps.to_string()),
-        ])
+        run_command(
+            &program,
+            &args,
+            &log_path,
+            &[
+                ("DSO_RELEASE", d.version.clone()),
+                ("DSO_ENV", env.name.clone()),
+                (
+                    "DSO_ARTIFACT_DIR",
+                    artifact_dir.to_string_lossy().into_owned(),
+                ),
+                ("DSO_DEPLOYMENT", d.id.to_string()),
+                ("DSO_SERVICE", d.service.clone()),
+                ("DSO_STEP", step.to_string()),
+                ("DSO_STEPS", steps.to_string()),
+            ],
+        )
         .await
-        .map_err(|e| if steps > 1 { format!("step {step}/{steps}: {e}") } else { e })?;
-        check_health(&env.health)
-            .await
-            .map_err(|e| if steps > 1 { format!("step {step}/{steps}: {e}") } else { e })?;
+        .map_err(|e| {
+            if steps > 1 {
+                format!("step {step}/{steps}: {e}")
+            } else {
+                e
+            }
+        })?;
+        check_health(&env.health).await.map_err(|e| {
+            if steps > 1 {
+                format!("step {step}/{steps}: {e}")
+            } else {
+                e
+            }
+        })?;
     }
     Ok(())
 }
@@ -853,7 +1028,11 @@ fn materialize(ctx: &Context, release: &Release, dir: &Path) -> Result<(), AppEr
     let store = store_dir(ctx);
     for a in &release.artifacts {
         let rel = Path::new(&a.path);
-        if rel.is_absolute() || rel.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        if rel.is_absolute()
+            || rel
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
             return Err(AppError::Input {
                 location: format!("release `{}`", release.record.version),
                 message: format!("artifact path `{}` leaves the artifact directory", a.path),
@@ -861,24 +1040,41 @@ fn materialize(ctx: &Context, release: &Release, dir: &Path) -> Result<(), AppEr
         }
         let dest = dir.join(rel);
         if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| AppError::Write { path: parent.to_path_buf(), source })?;
+            std::fs::create_dir_all(parent).map_err(|source| AppError::Write {
+                path: parent.to_path_buf(),
+                source,
+            })?;
         }
-        std::fs::copy(crate::artifacts::object_path(&store, &a.sha256), &dest)
-            .map_err(|source| AppError::Write { path: dest.clone(), source })?;
+        std::fs::copy(crate::artifacts::object_path(&store, &a.sha256), &dest).map_err(
+            |source| AppError::Write {
+                path: dest.clone(),
+                source,
+            },
+        )?;
     }
-    std::fs::create_dir_all(dir).map_err(|source| AppError::Write { path: dir.to_path_buf(), source })?;
+    std::fs::create_dir_all(dir).map_err(|source| AppError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     Ok(())
 }
 
 fn substitute_manifests(src: &Path, out: &Path, release: &Release) -> Result<(), String> {
-    let pairs: Vec<(String, String)> = release.artifacts.iter().map(|a| (a.path.clone(), a.sha256.clone())).collect();
+    let pairs: Vec<(String, String)> = release
+        .artifacts
+        .iter()
+        .map(|a| (a.path.clone(), a.sha256.clone()))
+        .collect();
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let files: Vec<PathBuf> = if src.is_dir() {
         let mut v: Vec<PathBuf> = std::fs::read_dir(src)
             .map_err(|e| format!("{}: {e}", src.display()))?
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml" || x == "json"))
+            .filter(|p| {
+                p.extension()
+                    .is_some_and(|x| x == "yaml" || x == "yml" || x == "json")
+            })
             .collect();
         v.sort();
         v
@@ -886,9 +1082,14 @@ fn substitute_manifests(src: &Path, out: &Path, release: &Release) -> Result<(),
         vec![src.to_path_buf()]
     };
     for file in files {
-        let text = std::fs::read_to_string(&file)
-            .map_err(|e| format!("manifest {}: {e} (is it an artifact of the release?)", file.display()))?;
-        let text = deploy::substitute_digests(&text, &pairs).map_err(|e| format!("manifest {}: {e}", file.display()))?;
+        let text = std::fs::read_to_string(&file).map_err(|e| {
+            format!(
+                "manifest {}: {e} (is it an artifact of the release?)",
+                file.display()
+            )
+        })?;
+        let text = deploy::substitute_digests(&text, &pairs)
+            .map_err(|e| format!("manifest {}: {e}", file.display()))?;
         let name = file.file_name().map(|n| n.to_owned()).unwrap_or_default();
         std::fs::write(out.join(name), text).map_err(|e| format!("{}: {e}", out.display()))?;
     }
@@ -902,7 +1103,12 @@ fn which(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-async fn run_command(program: &str, args: &[String], log: &Path, env: &[(&str, String)]) -> Result<(), String> {
+async fn run_command(
+    program: &str,
+    args: &[String],
+    log: &Path,
+    env: &[(&str, String)],
+) -> Result<(), String> {
     if let Some(parent) = log.parent() {
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
@@ -911,7 +1117,9 @@ async fn run_command(program: &str, args: &[String], log: &Path, env: &[(&str, S
         .append(true)
         .open(log)
         .map_err(|e| format!("{}: {e}", log.display()))?;
-    let err_file = file.try_clone().map_err(|e| format!("{}: {e}", log.display()))?;
+    let err_file = file
+        .try_clone()
+        .map_err(|e| format!("{}: {e}", log.display()))?;
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args)
         .stdin(std::process::Stdio::null())
@@ -921,14 +1129,20 @@ async fn run_command(program: &str, args: &[String], log: &Path, env: &[(&str, S
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().map_err(|e| format!("cannot start {program}: {e}"))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start {program}: {e}"))?;
     match tokio::time::timeout(STEP_TIMEOUT, child.wait()).await {
-        Err(_) => Err(format!("{program} ran longer than {} minutes", STEP_TIMEOUT.as_secs() / 60)),
+        Err(_) => Err(format!(
+            "{program} ran longer than {} minutes",
+            STEP_TIMEOUT.as_secs() / 60
+        )),
         Ok(Err(e)) => Err(format!("{program}: {e}")),
         Ok(Ok(s)) if s.success() => Ok(()),
         Ok(Ok(s)) => Err(format!(
             "{program} exited with {}; last output: {}",
-            s.code().map_or_else(|| "a signal".into(), |c| format!("status {c}")),
+            s.code()
+                .map_or_else(|| "a signal".into(), |c| format!("status {c}")),
             tail(log)
         )),
     }
@@ -950,11 +1164,17 @@ pub async fn check_health(health: &Health) -> Result<(), String> {
                 expect_status: *expect_status,
                 expect_body: None,
             },
-            HealthCheck::Tcp { address } => crate::probe::ProbeSpec::Tcp { address: address.clone() },
+            HealthCheck::Tcp { address } => crate::probe::ProbeSpec::Tcp {
+                address: address.clone(),
+            },
         };
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let result = crate::probe::probe(&spec, left.clamp(Duration::from_millis(100), Duration::from_secs(5))).await;
+            let result = crate::probe::probe(
+                &spec,
+                left.clamp(Duration::from_millis(100), Duration::from_secs(5)),
+            )
+            .await;
             if result.ok {
                 break;
             }
@@ -973,12 +1193,18 @@ pub async fn check_health(health: &Health) -> Result<(), String> {
 }
 
 /// Deployments, oldest first; to one environment when given.
-pub async fn deployments(ctx: &Context, env: Option<&str>) -> Result<Vec<DeploymentRecord>, AppError> {
+pub async fn deployments(
+    ctx: &Context,
+    env: Option<&str>,
+) -> Result<Vec<DeploymentRecord>, AppError> {
     Ok(ctx.store.deployments(env).await?)
 }
 
 /// One deployment and its approvals.
-pub async fn deployment(ctx: &Context, id: i64) -> Result<(DeploymentRecord, Vec<ApprovalRecord>), AppError> {
+pub async fn deployment(
+    ctx: &Context,
+    id: i64,
+) -> Result<(DeploymentRecord, Vec<ApprovalRecord>), AppError> {
     let d = load_deployment(ctx, id).await?;
     let approvals = ctx.store.approvals(id).await?;
     Ok((d, approvals))

@@ -38,7 +38,10 @@ pub async fn probe(spec: &ProbeSpec, timeout: Duration) -> ProbeResult {
     let outcome = tokio::time::timeout(timeout, attempt(spec)).await;
     let latency_ms = i64::try_from(start.elapsed().as_millis()).unwrap_or(i64::MAX);
     let (ok, detail) = match outcome {
-        Err(_) => (false, format!("no answer within {} ms", timeout.as_millis())),
+        Err(_) => (
+            false,
+            format!("no answer within {} ms", timeout.as_millis()),
+        ),
         Ok(Err(detail)) => (false, detail),
         Ok(Ok(detail)) => (true, detail),
     };

@@ -6,6 +6,7 @@
 
 mod audit;
 mod model;
+mod operational;
 mod output;
 mod pipeline;
 
@@ -40,6 +41,11 @@ struct Cli {
         hide_env_values = true
     )]
     database: Option<String>,
+
+    /// Act as this user instead of the workspace owner: a stand-in until
+    /// accounts land; the user must be listed under [operational] roles.
+    #[arg(long, global = true, env = "DSO_USER", value_name = "NAME")]
+    user: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -81,6 +87,41 @@ enum Command {
     /// Work with pipeline files.
     #[command(subcommand)]
     Pipeline(pipeline::PipelineCommand),
+    /// Manage deployment environments.
+    #[command(subcommand)]
+    Env(operational::EnvCommand),
+    /// Make, list and verify signed releases.
+    #[command(subcommand)]
+    Release(operational::ReleaseCommand),
+    /// Deploy a release to an environment (integrity check first).
+    Deploy {
+        #[arg(id = "release", value_name = "VERSION")]
+        version: String,
+        #[arg(long)]
+        env: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
+    /// Approve a deployment waiting on a protected environment; the last
+    /// approval needed deploys.
+    Approve {
+        deployment: i64,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
+    /// Deploy the release that ran before the current one.
+    Rollback {
+        env: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
+    /// List deployments, newest first.
+    Deployments {
+        #[arg(long)]
+        env: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -146,6 +187,7 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
         workspace: cli.workspace.clone(),
         database_url: cli.database.clone(),
         cwd: cwd.clone(),
+        user: cli.user.clone(),
     };
     match cli.command {
         Command::Init(args) => init(args, cli.database.as_deref(), &cwd).await,
@@ -158,6 +200,18 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Artifacts { run, format } => pipeline::artifacts(&open, run, format).await,
         Command::Secret(command) => pipeline::secret(&open, command).await,
         Command::Pipeline(command) => pipeline::validate(&cwd, command),
+        Command::Env(command) => operational::env(&open, command).await,
+        Command::Release(command) => operational::release(&open, command).await,
+        Command::Deploy {
+            version,
+            env,
+            format,
+        } => operational::deploy(&open, version, env, format).await,
+        Command::Approve { deployment, format } => {
+            operational::approve(&open, deployment, format).await
+        }
+        Command::Rollback { env, format } => operational::rollback(&open, env, format).await,
+        Command::Deployments { env, format } => operational::deployments(&open, env, format).await,
     }
 }
 

@@ -39,7 +39,10 @@ pub fn parse_url(url: &str) -> Result<HttpUrl, String> {
         return Err(format!("`{url}` is not a valid http:// URL"));
     }
     Ok(HttpUrl {
-        host: host.trim_start_matches('[').trim_end_matches(']').to_owned(),
+        host: host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned(),
         port,
         path,
     })
@@ -67,6 +70,11 @@ pub fn parse_response(bytes: &[u8]) -> Result<(u16, String), String> {
         .next()
         .and_then(|s| s.parse::<u16>().ok())
         .filter(|s| (100..600).contains(s))
-        .ok_or_else(|| format!("malformed status line `{}`", status_line.chars().take(80).collect::<String>()))?;
+        .ok_or_else(|| {
+            format!(
+                "malformed status line `{}`",
+                status_line.chars().take(80).collect::<String>()
+            )
+        })?;
     Ok((status, body.to_owned()))
 }

@@ -78,7 +78,9 @@ pub fn substitute_digests(text: &str, artifacts: &[(String, String)]) -> Result<
         };
         let path = after[..end].trim();
         let Some((_, sha)) = artifacts.iter().find(|(p, _)| p == path) else {
-            return Err(format!("`{{{{digest:{path}}}}}` names no artifact of the release"));
+            return Err(format!(
+                "`{{{{digest:{path}}}}}` names no artifact of the release"
+            ));
         };
         out.push_str("sha256:");
         out.push_str(sha);

@@ -104,7 +104,9 @@ impl HealthCheck {
             });
         }
         if text.starts_with("https://") {
-            return Err("https:// health checks are not supported yet; use http:// or tcp://".into());
+            return Err(
+                "https:// health checks are not supported yet; use http:// or tcp://".into(),
+            );
         }
         Err(format!(
             "`{text}` is neither http://HOST:PORT/PATH[#STATUS] nor tcp://HOST:PORT"
@@ -162,7 +164,11 @@ impl Environment {
 
     /// Approvals a deployment here needs before it runs.
     pub fn approvals_needed(&self) -> u32 {
-        if self.protected { self.approvals.max(1) } else { 0 }
+        if self.protected {
+            self.approvals.max(1)
+        } else {
+            0
+        }
     }
 }
 

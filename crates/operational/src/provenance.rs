@@ -236,8 +236,13 @@ pub enum Problem {
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Problem::Malformed { detail } => write!(f, "the provenance envelope is malformed: {detail}"),
-            Problem::BadSignature => write!(f, "the provenance signature does not verify with the workspace key"),
+            Problem::Malformed { detail } => {
+                write!(f, "the provenance envelope is malformed: {detail}")
+            }
+            Problem::BadSignature => write!(
+                f,
+                "the provenance signature does not verify with the workspace key"
+            ),
             Problem::WrongRelease { statement } => {
                 write!(f, "the provenance statement is for release `{statement}`")
             }
@@ -250,7 +255,10 @@ impl std::fmt::Display for Problem {
                 "artifact `{artifact}` was altered: signed sha256:{expected}, stored bytes hash to sha256:{actual}"
             ),
             Problem::ArtifactMissing { artifact, expected } => {
-                write!(f, "artifact `{artifact}` (sha256:{expected}) is missing from the artifact store")
+                write!(
+                    f,
+                    "artifact `{artifact}` (sha256:{expected}) is missing from the artifact store"
+                )
             }
         }
     }
@@ -258,9 +266,10 @@ impl std::fmt::Display for Problem {
 
 /// The statement inside an envelope, without checking the signature.
 pub fn open(envelope_json: &str) -> Result<(Envelope, Statement), Problem> {
-    let envelope: Envelope = serde_json::from_str(envelope_json).map_err(|e| Problem::Malformed {
-        detail: e.to_string(),
-    })?;
+    let envelope: Envelope =
+        serde_json::from_str(envelope_json).map_err(|e| Problem::Malformed {
+            detail: e.to_string(),
+        })?;
     let payload = base64::engine::general_purpose::STANDARD
         .decode(&envelope.payload)
         .map_err(|e| Problem::Malformed {

@@ -68,7 +68,11 @@ fn pae_follows_dsse() {
 fn an_altered_artifact_is_named() {
     let (json, key) = signed();
     let problems = provenance::verify(&json, "1.0.0", &key, |d| {
-        if d.starts_with('2') { Some("f".repeat(64)) } else { Some(d.to_owned()) }
+        if d.starts_with('2') {
+            Some("f".repeat(64))
+        } else {
+            Some(d.to_owned())
+        }
     });
     assert_eq!(
         problems,
@@ -88,7 +92,9 @@ fn a_changed_payload_or_another_key_breaks_the_signature() {
     let (json, key) = signed();
     let mut envelope: provenance::Envelope = serde_json::from_str(&json).unwrap();
     let (_, mut statement) = provenance::open(&json).unwrap();
-    statement.subject[0].digest.insert("sha256".into(), "9".repeat(64));
+    statement.subject[0]
+        .digest
+        .insert("sha256".into(), "9".repeat(64));
     use base64::Engine as _;
     envelope.payload =
         base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(&statement).unwrap());
@@ -185,10 +191,16 @@ fn health_checks_and_names_parse() {
         }
     );
     assert_eq!(
-        HealthCheck::parse("tcp://localhost:5432").unwrap().display(),
+        HealthCheck::parse("tcp://localhost:5432")
+            .unwrap()
+            .display(),
         "tcp://localhost:5432"
     );
-    assert!(HealthCheck::parse("https://x").unwrap_err().contains("not supported"));
+    assert!(
+        HealthCheck::parse("https://x")
+            .unwrap_err()
+            .contains("not supported")
+    );
     assert!(HealthCheck::parse("tcp://nohost").is_err());
     assert!(HealthCheck::parse("http://x#999").is_err());
     assert!(env::check_name("staging-2").is_ok());

@@ -27,8 +27,8 @@ use sqlx::sqlite::{
 
 pub use events::{AppendedEntry, EventQuery};
 pub use operational::{
-    ApprovalRecord, DeploymentRecord, EnvironmentRecord, IncidentRecord, MonitorRecord, NewDeployment,
-    NewIncident, ReleaseRecord, SampleRecord, SloRecord, TimelineEntry,
+    ApprovalRecord, DeploymentRecord, EnvironmentRecord, IncidentRecord, MonitorRecord,
+    NewDeployment, NewIncident, ReleaseRecord, SampleRecord, SloRecord, TimelineEntry,
 };
 pub use reports::{CoverageFileRecord, CoverageRecord, TestCaseRecord, TestSuiteRecord};
 pub use runs::{

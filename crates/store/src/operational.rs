@@ -215,7 +215,17 @@ fn deployment(row: DeploymentRow) -> DeploymentRecord {
     }
 }
 
-type EnvRow = (String, i64, i64, String, String, String, String, String, String);
+type EnvRow = (
+    String,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
 
 fn environment(row: EnvRow) -> EnvironmentRecord {
     EnvironmentRecord {
@@ -231,7 +241,17 @@ fn environment(row: EnvRow) -> EnvironmentRecord {
     }
 }
 
-type ReleaseRow = (String, i64, String, String, String, String, String, String, String);
+type ReleaseRow = (
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
 
 fn release(row: ReleaseRow) -> ReleaseRecord {
     ReleaseRecord {
@@ -518,7 +538,10 @@ impl Store {
     }
 
     /// Deployments, oldest first; to one environment when `env` is given.
-    pub async fn deployments(&self, env: Option<&str>) -> Result<Vec<DeploymentRecord>, StoreError> {
+    pub async fn deployments(
+        &self,
+        env: Option<&str>,
+    ) -> Result<Vec<DeploymentRecord>, StoreError> {
         let sql = format!(
             "SELECT {DEPLOYMENT_COLUMNS} FROM deployments WHERE ($1 IS NULL OR env = $1) ORDER BY id"
         );
@@ -660,7 +683,11 @@ impl Store {
     }
 
     /// Creates or replaces an SLO, with its events.
-    pub async fn put_slo(&self, s: &SloRecord, events: &[Event]) -> Result<Vec<AppendedEntry>, StoreError> {
+    pub async fn put_slo(
+        &self,
+        s: &SloRecord,
+        events: &[Event],
+    ) -> Result<Vec<AppendedEntry>, StoreError> {
         let ((), appended) = write_with_events!(self, events, conn => {
             sqlx::query(
                 "INSERT INTO slos (name, env, service, target, window_s, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -688,14 +715,16 @@ impl Store {
         });
         Ok(rows
             .into_iter()
-            .map(|(name, env, service, target, window_s, created_at)| SloRecord {
-                name,
-                env,
-                service,
-                target,
-                window_s,
-                created_at,
-            })
+            .map(
+                |(name, env, service, target, window_s, created_at)| SloRecord {
+                    name,
+                    env,
+                    service,
+                    target,
+                    window_s,
+                    created_at,
+                },
+            )
             .collect())
     }
 
@@ -754,7 +783,11 @@ impl Store {
     }
 
     /// The open incident from `source`/`key`, if any.
-    pub async fn open_incident_for(&self, source: &str, key: &str) -> Result<Option<IncidentRecord>, StoreError> {
+    pub async fn open_incident_for(
+        &self,
+        source: &str,
+        key: &str,
+    ) -> Result<Option<IncidentRecord>, StoreError> {
         let sql = format!(
             "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE status = 'open' AND source = $1 AND source_key = $2"
         );
@@ -823,7 +856,10 @@ impl Store {
     }
 
     /// One incident and its timeline.
-    pub async fn incident(&self, id: i64) -> Result<Option<(IncidentRecord, Vec<TimelineEntry>)>, StoreError> {
+    pub async fn incident(
+        &self,
+        id: i64,
+    ) -> Result<Option<(IncidentRecord, Vec<TimelineEntry>)>, StoreError> {
         let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = $1");
         let row: Option<IncidentRow> = with_pool!(self, pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?
@@ -839,7 +875,12 @@ impl Store {
             incident(row),
             entries
                 .into_iter()
-                .map(|(at, kind, text, actor)| TimelineEntry { at, kind, text, actor })
+                .map(|(at, kind, text, actor)| TimelineEntry {
+                    at,
+                    kind,
+                    text,
+                    actor,
+                })
                 .collect(),
         )))
     }

@@ -2,6 +2,7 @@
 
 mod audit;
 mod model;
+mod operational;
 mod pipeline;
 mod tidy;
 mod workspace;

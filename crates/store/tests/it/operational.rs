@@ -82,26 +82,61 @@ async fn environments_releases_deployments_and_approvals() {
     each_backend(|store, _url| async move {
         let envs = [env("dev"), env("production")];
         let ev = || [event("env.created", "dev".into())];
-        assert!(store.put_environments(&envs, true, &ev()).await.unwrap().is_some());
+        assert!(
+            store
+                .put_environments(&envs, true, &ev())
+                .await
+                .unwrap()
+                .is_some()
+        );
         // Creating again when absent-only writes nothing and appends nothing.
         let before = store.count_events().await.unwrap();
-        assert!(store.put_environments(&envs[..1], true, &ev()).await.unwrap().is_none());
+        assert!(
+            store
+                .put_environments(&envs[..1], true, &ev())
+                .await
+                .unwrap()
+                .is_none()
+        );
         assert_eq!(store.count_events().await.unwrap(), before);
         let mut changed = env("dev");
         changed.protected = true;
-        store.put_environments(&[changed], false, &ev()).await.unwrap().unwrap();
+        store
+            .put_environments(&[changed], false, &ev())
+            .await
+            .unwrap()
+            .unwrap();
         let listed = store.environments().await.unwrap();
         assert_eq!(listed.len(), 2);
         assert!(store.environment("dev").await.unwrap().unwrap().protected);
         assert!(store.environment("nope").await.unwrap().is_none());
 
         let run = a_run(&store).await;
-        let created = store.create_release(&release("1", run), &[event("r", "1".into())]).await.unwrap();
+        let created = store
+            .create_release(&release("1", run), &[event("r", "1".into())])
+            .await
+            .unwrap();
         assert_eq!(created.unwrap().len(), 1);
-        assert!(store.create_release(&release("1", run), &[event("r", "1".into())]).await.unwrap().is_none());
-        store.create_release(&release("2", run), &[event("r", "2".into())]).await.unwrap().unwrap();
+        assert!(
+            store
+                .create_release(&release("1", run), &[event("r", "1".into())])
+                .await
+                .unwrap()
+                .is_none()
+        );
+        store
+            .create_release(&release("2", run), &[event("r", "2".into())])
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(store.release("1").await.unwrap().unwrap().run_id, run);
-        let versions: Vec<String> = store.releases().await.unwrap().into_iter().map(|r| r.version).collect();
+        let versions: Vec<String> = store
+            .releases()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.version)
+            .collect();
         assert_eq!(versions, ["2", "1"]);
 
         let new = NewDeployment {
@@ -118,7 +153,9 @@ async fn environments_releases_deployments_and_approvals() {
             detail: None,
         };
         let (id, appended) = store
-            .create_deployment(&new, |id| vec![event("d.requested", format!("deployment-{id}"))])
+            .create_deployment(&new, |id| {
+                vec![event("d.requested", format!("deployment-{id}"))]
+            })
             .await
             .unwrap();
         assert_eq!(appended.len(), 1);
@@ -136,17 +173,39 @@ async fn environments_releases_deployments_and_approvals() {
             .unwrap();
         assert_eq!(store.approvals(id).await.unwrap()[0].user, "bob");
         store
-            .set_deployment_status(id, "succeeded", Some("s"), Some("f"), Some("ok"), &[event("svc", "x".into())])
+            .set_deployment_status(
+                id,
+                "succeeded",
+                Some("s"),
+                Some("f"),
+                Some("ok"),
+                &[event("svc", "x".into())],
+            )
             .await
             .unwrap();
         let d = store.deployment(id).await.unwrap().unwrap();
-        assert_eq!((d.status.as_str(), d.started_at.as_deref(), d.commits.len()), ("succeeded", Some("s"), 1));
+        assert_eq!(
+            (d.status.as_str(), d.started_at.as_deref(), d.commits.len()),
+            ("succeeded", Some("s"), 1)
+        );
         let (other, _) = store
-            .create_deployment(&NewDeployment { env: "dev".into(), ..new.clone() }, |_| vec![])
+            .create_deployment(
+                &NewDeployment {
+                    env: "dev".into(),
+                    ..new.clone()
+                },
+                |_| vec![],
+            )
             .await
             .unwrap();
-        assert_eq!(store.deployments(Some("production")).await.unwrap().len(), 1);
-        assert_eq!(store.deployments(None).await.unwrap().last().unwrap().id, other);
+        assert_eq!(
+            store.deployments(Some("production")).await.unwrap().len(),
+            1
+        );
+        assert_eq!(
+            store.deployments(None).await.unwrap().last().unwrap().id,
+            other
+        );
     })
     .await;
 }
@@ -166,7 +225,10 @@ async fn monitors_samples_slos_and_incidents() {
             expect_body: None,
             created_at: "2026-11-27T09:00:00.000000Z".into(),
         };
-        store.put_monitor(&m, &[event("m", "web".into())]).await.unwrap();
+        store
+            .put_monitor(&m, &[event("m", "web".into())])
+            .await
+            .unwrap();
         assert_eq!(store.monitors().await.unwrap(), vec![m]);
         for (i, ok) in [true, false, true].into_iter().enumerate() {
             let s = SampleRecord {
@@ -178,9 +240,18 @@ async fn monitors_samples_slos_and_incidents() {
             };
             store.add_sample(&s, &[]).await.unwrap();
         }
-        let all = store.samples(Some("staging"), None, "2026-11-27T10:00:01.000000Z").await.unwrap();
+        let all = store
+            .samples(Some("staging"), None, "2026-11-27T10:00:01.000000Z")
+            .await
+            .unwrap();
         assert_eq!(all.iter().map(|s| s.ok).collect::<Vec<_>>(), [false, true]);
-        assert!(store.samples(Some("prod"), None, "").await.unwrap().is_empty());
+        assert!(
+            store
+                .samples(Some("prod"), None, "")
+                .await
+                .unwrap()
+                .is_empty()
+        );
         let slo = SloRecord {
             name: "avail".into(),
             env: "staging".into(),
@@ -189,7 +260,10 @@ async fn monitors_samples_slos_and_incidents() {
             window_s: 3600,
             created_at: "x".into(),
         };
-        store.put_slo(&slo, &[event("slo", "avail".into())]).await.unwrap();
+        store
+            .put_slo(&slo, &[event("slo", "avail".into())])
+            .await
+            .unwrap();
         assert_eq!(store.slos().await.unwrap(), vec![slo]);
 
         let new = NewIncident {
@@ -204,22 +278,69 @@ async fn monitors_samples_slos_and_incidents() {
             actor: "dso-monitor".into(),
         };
         let (id, appended) = store
-            .open_incident(&new, "probe failed", |id| vec![event("i.detected", format!("incident-{id}"))])
+            .open_incident(&new, "probe failed", |id| {
+                vec![event("i.detected", format!("incident-{id}"))]
+            })
             .await
             .unwrap()
             .unwrap();
         assert_eq!(appended.len(), 1);
         // A second failure of the same probe does not open another incident.
-        assert!(store.open_incident(&new, "again", |_| vec![]).await.unwrap().is_none());
-        assert_eq!(store.open_incident_for("probe", "web").await.unwrap().unwrap().id, id);
-        store.add_incident_note(id, "2026-11-27T10:00:02.000000Z", "looking", "bob", &[]).await.unwrap();
-        assert!(store.resolve_incident(id, "2026-11-27T10:00:03.000000Z", "dso-monitor", "recovered", &[]).await.unwrap());
-        assert!(!store.resolve_incident(id, "later", "x", "x", &[]).await.unwrap());
+        assert!(
+            store
+                .open_incident(&new, "again", |_| vec![])
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            store
+                .open_incident_for("probe", "web")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            id
+        );
+        store
+            .add_incident_note(id, "2026-11-27T10:00:02.000000Z", "looking", "bob", &[])
+            .await
+            .unwrap();
+        assert!(
+            store
+                .resolve_incident(
+                    id,
+                    "2026-11-27T10:00:03.000000Z",
+                    "dso-monitor",
+                    "recovered",
+                    &[]
+                )
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .resolve_incident(id, "later", "x", "x", &[])
+                .await
+                .unwrap()
+        );
         let (inc, timeline) = store.incident(id).await.unwrap().unwrap();
         assert_eq!(inc.status, "resolved");
-        assert_eq!(inc.resolved_at.as_deref(), Some("2026-11-27T10:00:03.000000Z"));
-        assert_eq!(timeline.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["detected", "note", "resolved"]);
-        assert!(store.open_incident_for("probe", "web").await.unwrap().is_none());
+        assert_eq!(
+            inc.resolved_at.as_deref(),
+            Some("2026-11-27T10:00:03.000000Z")
+        );
+        assert_eq!(
+            timeline.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+            ["detected", "note", "resolved"]
+        );
+        assert!(
+            store
+                .open_incident_for("probe", "web")
+                .await
+                .unwrap()
+                .is_none()
+        );
         assert_eq!(store.incidents().await.unwrap().len(), 1);
     })
     .await;
