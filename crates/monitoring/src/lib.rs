@@ -2,11 +2,18 @@
 //! platform and engineers (Fig 19 Monitor Product).
 //!
 //! - [`http`]: the HTTP/1.1 pieces a probe needs (http:// only).
+//! - [`incident`]: when a probe opens or resolves an incident, and the
+//!   deployment an incident is attributed to.
+//! - [`uptime`]: uptime from samples; SLOs and their error budget.
+//! - [`alert`]: Alertmanager webhook and generic JSON alert intake.
 //!
 //! Architecture invariant: pure domain logic; no SQL, no HTTP I/O, no clock:
 //! callers pass times and results in.
 
+pub mod alert;
 pub mod http;
+pub mod incident;
+pub mod uptime;
 
 #[cfg(test)]
 mod tests;
