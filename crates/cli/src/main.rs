@@ -6,6 +6,7 @@
 
 mod audit;
 mod model;
+mod monitoring;
 mod operational;
 mod output;
 mod pipeline;
@@ -115,10 +116,42 @@ enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: output::Format,
     },
+    /// Probes of services: add, list, run.
+    #[command(subcommand)]
+    Monitor(monitoring::MonitorCommand),
+    /// Uptime per environment and service from the probes' samples.
+    Uptime {
+        /// Over this much time back from now.
+        #[arg(long, default_value = "24h", value_parser = monitoring::parse_duration)]
+        since: std::time::Duration,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
+    /// Service level objectives and their error budget.
+    #[command(subcommand)]
+    Slo(monitoring::SloCommand),
+    /// Alert intake.
+    #[command(subcommand)]
+    Alert(AlertCommand),
+    /// Incidents: list, show (timeline), resolve, note.
+    #[command(subcommand)]
+    Incident(monitoring::IncidentCommand),
     /// List deployments, newest first.
     Deployments {
         #[arg(long)]
         env: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AlertCommand {
+    /// Read alerts (a Prometheus Alertmanager webhook payload or dso's
+    /// generic JSON) from FILE or `-`: firing alerts open incidents,
+    /// resolved ones resolve them.
+    Ingest {
+        file: String,
         #[arg(long, value_enum, default_value_t)]
         format: output::Format,
     },
@@ -212,6 +245,13 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
         }
         Command::Rollback { env, format } => operational::rollback(&open, env, format).await,
         Command::Deployments { env, format } => operational::deployments(&open, env, format).await,
+        Command::Monitor(command) => monitoring::monitor(&open, command).await,
+        Command::Uptime { since, format } => monitoring::uptime(&open, since, format).await,
+        Command::Slo(command) => monitoring::slo(&open, command).await,
+        Command::Alert(AlertCommand::Ingest { file, format }) => {
+            monitoring::alert_ingest(&open, file, format).await
+        }
+        Command::Incident(command) => monitoring::incident(&open, command).await,
     }
 }
 

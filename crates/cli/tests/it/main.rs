@@ -2,6 +2,7 @@
 
 mod audit;
 mod model;
+mod monitoring;
 mod operational;
 mod pipeline;
 mod tidy;
