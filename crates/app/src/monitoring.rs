@@ -625,3 +625,113 @@ pub async fn slos(ctx: &Context) -> Result<Vec<(SloRecord, SloStatus)>, AppError
 fn now() -> String {
     dso_audit::format_time(jiff::Timestamp::now())
 }
+
+/// Where abnormal usage found by `dso usage ingest` is reported.
+#[derive(Debug, Clone)]
+pub struct UsageOptions {
+    pub env: String,
+    pub service: String,
+    pub thresholds: dso_monitoring::usage::Thresholds,
+}
+
+/// What `dso usage ingest` found.
+#[derive(Debug, Clone, Default)]
+pub struct UsageReport {
+    pub requests: usize,
+    /// Lines that could not be read, and the first one's `FILE:LINE: reason`.
+    pub skipped: usize,
+    pub first_skipped: Option<String>,
+    pub findings: Vec<dso_monitoring::usage::Finding>,
+    /// Security incidents opened (an open incident for the same client or route is not opened twice).
+    pub opened: Vec<i64>,
+}
+
+/// Reads an access log (Common/Combined Log Format or JSON lines), finds
+/// abnormal usage and opens one security incident per finding.
+pub async fn ingest_usage(
+    ctx: &Context,
+    name: &str,
+    text: &str,
+    options: &UsageOptions,
+) -> Result<UsageReport, AppError> {
+    use dso_monitoring::usage::{self, Kind};
+    crate::operational::environment(ctx, &options.env).await?;
+    let mut report = UsageReport::default();
+    let mut requests = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match usage::parse_line(line) {
+            Ok(r) => requests.push(r),
+            Err(message) => {
+                report.skipped += 1;
+                report
+                    .first_skipped
+                    .get_or_insert_with(|| format!("{name}:{}: {message}", i + 1));
+            }
+        }
+    }
+    if requests.is_empty() {
+        if let Some(first) = report.first_skipped {
+            return Err(AppError::Input {
+                location: name.to_owned(),
+                message: format!(
+                    "no line is an access log entry (Common/Combined Log Format or JSON); first: {first}"
+                ),
+            });
+        }
+    }
+    report.requests = requests.len();
+    report.findings = usage::detect(&requests, &options.thresholds);
+    let window_s = options.thresholds.window_ms / 1000;
+    for f in &report.findings {
+        let (kind, title) = match f.kind {
+            Kind::Burst => (
+                "burst",
+                format!(
+                    "security: burst of {} requests in {window_s} s from {} (baseline {} per client){}",
+                    f.peak,
+                    f.subject,
+                    f.baseline,
+                    f.route
+                        .as_deref()
+                        .map(|r| format!(", mostly {r}"))
+                        .unwrap_or_default()
+                ),
+            ),
+            Kind::RouteBurst => (
+                "route-burst",
+                format!(
+                    "security: {} requests in {window_s} s to {} from many clients (baseline {} per route)",
+                    f.peak, f.subject, f.baseline
+                ),
+            ),
+            Kind::AuthFailures => (
+                "auth-failures",
+                format!(
+                    "security: {} authentication failures in {window_s} s from {}",
+                    f.peak, f.subject
+                ),
+            ),
+        };
+        let at = jiff::Timestamp::from_millisecond(f.first_ms)
+            .map_or_else(|_| now(), dso_audit::format_time);
+        let key = format!("{}:{kind}:{}", options.env, f.subject);
+        if let Some(id) = open_incident(
+            ctx,
+            &options.env,
+            &options.service,
+            "usage",
+            &key,
+            "critical",
+            &title,
+            &at,
+        )
+        .await?
+        {
+            report.opened.push(id);
+        }
+    }
+    Ok(report)
+}

@@ -136,6 +136,9 @@ enum Command {
     /// Incidents: list, show (timeline), resolve, note.
     #[command(subcommand)]
     Incident(monitoring::IncidentCommand),
+    /// Abnormal usage in access logs.
+    #[command(subcommand)]
+    Usage(UsageCommand),
     /// List deployments, newest first.
     Deployments {
         #[arg(long)]
@@ -155,6 +158,14 @@ enum AlertCommand {
         #[arg(long, value_enum, default_value_t)]
         format: output::Format,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum UsageCommand {
+    /// Read an access log, learn per-client and per-route rate baselines and
+    /// open a security incident for each burst or run of authentication
+    /// failures beyond them.
+    Ingest(monitoring::UsageArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -252,6 +263,7 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
             monitoring::alert_ingest(&open, file, format).await
         }
         Command::Incident(command) => monitoring::incident(&open, command).await,
+        Command::Usage(UsageCommand::Ingest(args)) => monitoring::usage_ingest(&open, args).await,
     }
 }
 

@@ -1,4 +1,4 @@
-//! `dso monitor`, `dso uptime`, `dso slo`, `dso alert`, `dso incident`.
+//! `dso monitor`, `dso uptime`, `dso slo`, `dso alert`, `dso incident`, `dso usage`.
 
 use std::io::Read as _;
 use std::process::ExitCode;
@@ -422,6 +422,99 @@ pub async fn incident(options: &OpenOptions, command: IncidentCommand) -> miette
         IncidentCommand::Note { id, text } => {
             mon::note(&ctx, id, &text).await.map_err(report)?;
             println!("noted on incident {id}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UsageArgs {
+    /// An access log (Common/Combined Log Format or JSON lines), or `-`.
+    file: String,
+    /// The environment the log is from.
+    #[arg(long)]
+    env: String,
+    /// The service the log is from.
+    #[arg(long, default_value = "web")]
+    service: String,
+    /// Requests are counted per client and per route in windows this long.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    window: Duration,
+    /// A burst is this many times the baseline (median requests per window)...
+    #[arg(long, default_value_t = 10.0)]
+    burst_factor: f64,
+    /// ...and at least this many requests in one window.
+    #[arg(long, default_value_t = 30)]
+    burst_min: u64,
+    /// This many 401/403 answers to one client in one window is an incident.
+    #[arg(long, default_value_t = 10)]
+    auth_failures: u64,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+fn read_input(file: &str) -> miette::Result<(String, String)> {
+    if file == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .take(256 * 1024 * 1024)
+            .read_to_string(&mut text)
+            .map_err(|e| miette::miette!("cannot read standard input: {e}"))?;
+        Ok(("<stdin>".to_owned(), text))
+    } else {
+        let bytes = std::fs::read(file).map_err(|e| miette::miette!("cannot read {file}: {e}"))?;
+        Ok((
+            file.to_owned(),
+            String::from_utf8_lossy(&bytes).into_owned(),
+        ))
+    }
+}
+
+pub async fn usage_ingest(options: &OpenOptions, args: UsageArgs) -> miette::Result<ExitCode> {
+    let ctx = open(options).await?;
+    if !(args.burst_factor.is_finite() && args.burst_factor > 0.0) {
+        return Err(miette::miette!("--burst-factor must be a positive number"));
+    }
+    let (name, text) = read_input(&args.file)?;
+    let opts = mon::UsageOptions {
+        env: args.env,
+        service: args.service,
+        thresholds: dso_monitoring::usage::Thresholds {
+            window_ms: i64::try_from(args.window.as_millis()).unwrap_or(i64::MAX),
+            burst_factor: args.burst_factor,
+            burst_min: args.burst_min,
+            auth_failures: args.auth_failures,
+        },
+    };
+    let r = mon::ingest_usage(&ctx, &name, &text, &opts)
+        .await
+        .map_err(report)?;
+    match args.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "requests": r.requests, "skipped": r.skipped, "first_skipped": r.first_skipped,
+                "findings": r.findings, "opened": r.opened,
+            }))
+            .expect("JSON values always serialise")
+        ),
+        Format::Table => {
+            println!(
+                "{} requests read, {} abnormal patterns, {} security incidents opened {:?}",
+                r.requests,
+                r.findings.len(),
+                r.opened.len(),
+                r.opened
+            );
+            for f in &r.findings {
+                println!(
+                    "  {:?} {}: peak {} per window (baseline {})",
+                    f.kind, f.subject, f.peak, f.baseline
+                );
+            }
+            if let Some(first) = &r.first_skipped {
+                eprintln!("warning: {} lines skipped; first: {first}", r.skipped);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -6,6 +6,7 @@
 //!   deployment an incident is attributed to.
 //! - [`uptime`]: uptime from samples; SLOs and their error budget.
 //! - [`alert`]: Alertmanager webhook and generic JSON alert intake.
+//! - [`usage`]: abnormal usage (bursts, authentication failures) in access logs.
 //!
 //! Architecture invariant: pure domain logic; no SQL, no HTTP I/O, no clock:
 //! callers pass times and results in.
@@ -14,6 +15,7 @@ pub mod alert;
 pub mod http;
 pub mod incident;
 pub mod uptime;
+pub mod usage;
 
 #[cfg(test)]
 mod tests;

@@ -144,3 +144,137 @@ fn generic_alerts_and_bad_input() {
     assert!(alert::parse("[]").is_err());
     assert!(alert::parse(r#"{"alerts":[{"name":1,"status":"firing","env":"dev"}]}"#).is_err());
 }
+
+use crate::usage::{self, Kind, Thresholds};
+
+fn access_log() -> Vec<usage::Request> {
+    include_str!("../tests/data/access.log")
+        .lines()
+        .map(|l| usage::parse_line(l).unwrap())
+        .collect()
+}
+
+/// `n` requests from `client` to `path` spread over one minute from `start_ms`.
+fn burst(client: &str, path: &str, status: u16, start_ms: i64, n: i64) -> Vec<usage::Request> {
+    (0..n)
+        .map(|i| usage::Request {
+            time_ms: start_ms + i * 59_000 / n,
+            client: client.into(),
+            method: "GET".into(),
+            route: usage::route_of(path),
+            status,
+        })
+        .collect()
+}
+
+const T0: i64 = 1_795_770_000_000 - 1_795_770_000_000 % 60_000;
+
+#[test]
+fn access_log_lines_parse_in_every_format() {
+    let r = usage::parse_line(
+        r#"203.0.113.9 - frank [27/Nov/2026:10:00:00 +0100] "GET /items/42/stock?x=1 HTTP/1.1" 200 512 "-" "curl/8""#,
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            r.client.as_str(),
+            r.method.as_str(),
+            r.route.as_str(),
+            r.status
+        ),
+        ("203.0.113.9", "GET", "/items/:id/stock", 200)
+    );
+    assert_eq!(
+        r.time_ms,
+        "2026-11-27T09:00:00Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_millisecond()
+    );
+    let j = usage::parse_line(r#"{"time":"2026-11-27T09:00:00Z","remote_addr":"10.0.0.1","uri":"/a/0123456789abcdef0123","status":"401","method":"POST"}"#).unwrap();
+    assert_eq!(
+        (j.route.as_str(), j.status, j.method.as_str()),
+        ("/a/:id", 401, "POST")
+    );
+    let e = usage::parse_line(r#"{"ts":1795770000,"ip":"x","path":"/"}"#).unwrap_err();
+    assert!(e.contains("field `status`"), "{e}");
+    assert!(
+        usage::parse_line("garbage line")
+            .unwrap_err()
+            .contains("field `time`")
+    );
+    assert!(
+        usage::parse_line(r#"h - - [32/Foo/2026:99:00:00 +0000] "GET / HTTP/1.1" 200 1"#).is_err()
+    );
+    assert!(
+        usage::parse_line(r#"h - - [27/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" abc 1"#).is_err()
+    );
+    assert!(usage::parse_line(r#"{"ts":1e300,"ip":"x","path":"/","status":200}"#).is_err());
+    assert_eq!(usage::route_of("http://h:8/x/7?y"), "/x/:id");
+    assert_eq!(usage::route_of(""), "/");
+}
+
+#[test]
+fn a_normal_log_has_no_abnormal_usage() {
+    assert_eq!(usage::detect(&access_log(), &Thresholds::default()), vec![]);
+}
+
+#[test]
+fn an_injected_burst_is_one_finding_naming_the_client() {
+    let mut log = access_log();
+    let start = log[40].time_ms - log[40].time_ms % 60_000;
+    log.extend(burst("192.0.2.200", "/items/7", 200, start, 150));
+    let findings = usage::detect(&log, &Thresholds::default());
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let f = &findings[0];
+    assert_eq!(
+        (f.kind, f.subject.as_str(), f.peak),
+        (Kind::Burst, "192.0.2.200", 150)
+    );
+    assert_eq!(f.route.as_deref(), Some("/items/:id"));
+    assert_eq!(f.first_ms, start);
+    assert!(f.baseline >= 1.0 && f.baseline <= 3.0, "{f:?}");
+    // The same burst spread over two windows is still one finding.
+    let mut log = access_log();
+    log.extend(burst("192.0.2.200", "/", 200, start, 100));
+    log.extend(burst("192.0.2.200", "/", 200, start + 60_000, 100));
+    assert_eq!(usage::detect(&log, &Thresholds::default()).len(), 1);
+}
+
+#[test]
+fn repeated_auth_failures_and_distributed_bursts_are_found() {
+    let mut log = access_log();
+    log.extend(burst("192.0.2.99", "/login", 401, T0, 12));
+    let findings = usage::detect(&log, &Thresholds::default());
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(
+        (findings[0].kind, findings[0].subject.as_str()),
+        (Kind::AuthFailures, "192.0.2.99")
+    );
+    let mut log = access_log();
+    for i in 0..40 {
+        log.extend(burst(&format!("10.1.0.{i}"), "/search", 200, T0, 2));
+    }
+    let findings = usage::detect(&log, &Thresholds::default());
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(
+        (
+            findings[0].kind,
+            findings[0].subject.as_str(),
+            findings[0].peak
+        ),
+        (Kind::RouteBurst, "/search", 80)
+    );
+    // Thresholds are configurable.
+    let strict = Thresholds {
+        auth_failures: 3,
+        ..Thresholds::default()
+    };
+    assert_eq!(usage::detect(&access_log(), &strict), vec![]);
+    let stricter = Thresholds {
+        auth_failures: 1,
+        ..Thresholds::default()
+    };
+    assert_eq!(usage::detect(&access_log(), &stricter).len(), 1);
+    assert_eq!(usage::detect(&[], &Thresholds::default()), vec![]);
+}

@@ -332,3 +332,90 @@ fn a_tcp_monitor_runs_once() {
     assert!(out.starts_with("sock up "), "{out}");
     assert_eq!(dso.json(&["uptime"])[0]["uptime_percent"], 100.0);
 }
+
+#[test]
+fn an_injected_burst_raises_exactly_one_security_incident_and_a_normal_log_none() {
+    let dso = Dso::init();
+    let normal = fixture("access.log");
+    let clean = dso.path().join("access.log");
+    std::fs::write(&clean, &normal).unwrap();
+    let r = dso.json(&[
+        "usage",
+        "ingest",
+        clean.to_str().unwrap(),
+        "--env",
+        "production",
+    ]);
+    assert_eq!(r["requests"], 159);
+    assert_eq!(r["findings"], serde_json::json!([]));
+    assert_eq!(dso.json(&["incident", "list"]), serde_json::json!([]));
+
+    // The same log with 150 requests from one client injected in one minute.
+    let mut lines: Vec<String> = normal.lines().map(str::to_owned).collect();
+    for i in 0..150 {
+        lines.push(format!(
+            "192.0.2.200 - - [27/Nov/2026:09:07:{:02} +0000] \"GET /items/{i} HTTP/1.1\" 200 812 \"-\" \"python-requests/2.32\"",
+            i * 59 / 150
+        ));
+    }
+    let burst = dso.path().join("access-burst.log");
+    std::fs::write(&burst, lines.join("\n")).unwrap();
+    let r = dso.json(&[
+        "usage",
+        "ingest",
+        burst.to_str().unwrap(),
+        "--env",
+        "production",
+        "--service",
+        "inventory",
+    ]);
+    assert_eq!(r["opened"].as_array().unwrap().len(), 1, "{r}");
+    assert_eq!(r["findings"][0]["kind"], "burst");
+    assert_eq!(r["findings"][0]["subject"], "192.0.2.200");
+    let incidents = dso.json(&["incident", "list"]);
+    assert_eq!(incidents.as_array().unwrap().len(), 1);
+    let inc = &incidents[0];
+    assert_eq!(
+        (inc["source"].as_str(), inc["service"].as_str()),
+        (Some("usage"), Some("inventory"))
+    );
+    assert!(
+        inc["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("security: burst of 150 requests in 60 s from 192.0.2.200"),
+        "{inc}"
+    );
+    assert_eq!(inc["detected_at"], "2026-11-27T09:07:00.000000Z");
+    // Reading the same log again does not open a second incident while the first is open.
+    let again = dso.json(&[
+        "usage",
+        "ingest",
+        burst.to_str().unwrap(),
+        "--env",
+        "production",
+    ]);
+    assert_eq!(again["opened"], serde_json::json!([]));
+    // Stricter thresholds find the scattered failed logins too.
+    let strict = dso.json(&[
+        "usage",
+        "ingest",
+        clean.to_str().unwrap(),
+        "--env",
+        "production",
+        "--auth-failures",
+        "1",
+    ]);
+    assert_eq!(strict["findings"][0]["kind"], "auth-failures");
+
+    let junk = dso.path().join("junk.log");
+    std::fs::write(&junk, "hello\nworld\n").unwrap();
+    let err = dso.fails(&[
+        "usage",
+        "ingest",
+        junk.to_str().unwrap(),
+        "--env",
+        "production",
+    ]);
+    assert!(err.contains("junk.log:1:"), "{err}");
+}
