@@ -672,15 +672,15 @@ pub async fn ingest_usage(
             }
         }
     }
-    if requests.is_empty() {
-        if let Some(first) = report.first_skipped {
-            return Err(AppError::Input {
-                location: name.to_owned(),
-                message: format!(
-                    "no line is an access log entry (Common/Combined Log Format or JSON); first: {first}"
-                ),
-            });
-        }
+    if requests.is_empty()
+        && let Some(first) = report.first_skipped
+    {
+        return Err(AppError::Input {
+            location: name.to_owned(),
+            message: format!(
+                "no line is an access log entry (Common/Combined Log Format or JSON); first: {first}"
+            ),
+        });
     }
     report.requests = requests.len();
     report.findings = usage::detect(&requests, &options.thresholds);

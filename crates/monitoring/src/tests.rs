@@ -167,7 +167,8 @@ fn burst(client: &str, path: &str, status: u16, start_ms: i64, n: i64) -> Vec<us
         .collect()
 }
 
-const T0: i64 = 1_795_770_000_000 - 1_795_770_000_000 % 60_000;
+/// A minute boundary on 2026-11-27.
+const T0: i64 = 1_795_770_000_000;
 
 #[test]
 fn access_log_lines_parse_in_every_format() {
