@@ -108,6 +108,10 @@ struct Plan<'a> {
     commit: git::CommitInfo,
     git_ref: String,
     run_dir: PathBuf,
+    /// The run's HOME and temporary directories, outside the workspace so
+    /// that a `dso` started by a job does not find this workspace above its
+    /// temporary files.
+    scratch_dir: PathBuf,
     trampoline: PathBuf,
 }
 
@@ -210,6 +214,7 @@ pub async fn run(
         commit,
         git_ref: options.git_ref.clone(),
         run_dir,
+        scratch_dir: std::env::temp_dir().join(format!("dso-run-{run_id}-{}", std::process::id())),
         trampoline: options.trampoline.clone(),
     };
     let outcome = drive(
@@ -223,8 +228,8 @@ pub async fn run(
     .await;
     if !options.keep_workdir {
         let _ = std::fs::remove_dir_all(plan.run_dir.join("work"));
-        let _ = std::fs::remove_dir_all(plan.run_dir.join("tmp"));
     }
+    let _ = std::fs::remove_dir_all(&plan.scratch_dir);
     let status = match outcome {
         Ok(status) => status,
         Err(err) => {
@@ -812,8 +817,8 @@ fn job_spec(
 ) -> Result<JobSpec, AppError> {
     let config = &plan.ctx.workspace.config.runner;
     let work = plan.run_dir.join("work");
-    let tmp = plan.run_dir.join("tmp").join(&job.key);
-    let home = plan.run_dir.join("home");
+    let tmp = plan.scratch_dir.join("tmp").join(&job.key);
+    let home = plan.scratch_dir.join("home");
     let mut writable = vec![tmp.clone(), home.clone()];
     let mut env: BTreeMap<String, String> = BTreeMap::new();
     for name in &config.pass_env {
@@ -1077,4 +1082,39 @@ impl From<Vec<Diagnostic>> for AppError {
     fn from(diagnostics: Vec<Diagnostic>) -> AppError {
         AppError::Pipeline(diagnostics)
     }
+}
+
+/// Everything recorded about one run.
+#[derive(Debug, Clone)]
+pub struct RunDetail {
+    pub run: RunRecord,
+    pub jobs: Vec<RunJobRecord>,
+    pub artifacts: Vec<ArtifactRecord>,
+    pub test_suites: Vec<dso_store::TestSuiteRecord>,
+    pub coverage: Vec<dso_store::CoverageRecord>,
+}
+
+/// Runs, newest first.
+pub async fn list_runs(ctx: &Context, limit: i64) -> Result<Vec<RunRecord>, AppError> {
+    Ok(ctx.store.runs(limit).await?)
+}
+
+/// One run with its jobs, artifacts and reports; errors when it does not exist.
+pub async fn show_run(ctx: &Context, run_id: i64) -> Result<RunDetail, AppError> {
+    let run = ctx
+        .store
+        .run(run_id)
+        .await?
+        .ok_or_else(|| AppError::Unknown {
+            kind: "run",
+            value: run_id.to_string(),
+            hint: Some("list runs with `dso runs`".into()),
+        })?;
+    Ok(RunDetail {
+        run,
+        jobs: ctx.store.run_jobs(run_id).await?,
+        artifacts: ctx.store.artifacts(run_id).await?,
+        test_suites: ctx.store.test_suites(run_id).await?,
+        coverage: ctx.store.coverage(run_id).await?,
+    })
 }

@@ -213,11 +213,9 @@ pub async fn runs(options: &OpenOptions, args: RunsArgs) -> miette::Result<ExitC
     let ctx = open(options).await?;
     match args.command {
         None => {
-            let runs = ctx
-                .store
-                .runs(args.limit)
+            let runs = pipeline::list_runs(&ctx, args.limit)
                 .await
-                .map_err(|e| report(e.into()))?;
+                .map_err(report)?;
             let rows: Vec<serde_json::Value> = runs
                 .iter()
                 .map(|r| {
@@ -240,38 +238,14 @@ pub async fn runs(options: &OpenOptions, args: RunsArgs) -> miette::Result<ExitC
             );
         }
         Some(RunsCommand::Show { run, format }) => {
-            let record = ctx
-                .store
-                .run(run)
-                .await
-                .map_err(|e| report(e.into()))?
-                .ok_or_else(|| {
-                    report(dso_app::AppError::Unknown {
-                        kind: "run",
-                        value: run.to_string(),
-                        hint: Some("list runs with `dso runs`".into()),
-                    })
-                })?;
-            let jobs = ctx
-                .store
-                .run_jobs(run)
-                .await
-                .map_err(|e| report(e.into()))?;
-            let artifacts = ctx
-                .store
-                .artifacts(run)
-                .await
-                .map_err(|e| report(e.into()))?;
-            let suites = ctx
-                .store
-                .test_suites(run)
-                .await
-                .map_err(|e| report(e.into()))?;
-            let coverage = ctx
-                .store
-                .coverage(run)
-                .await
-                .map_err(|e| report(e.into()))?;
+            let detail = pipeline::show_run(&ctx, run).await.map_err(report)?;
+            let (record, jobs, artifacts, suites, coverage) = (
+                detail.run,
+                detail.jobs,
+                detail.artifacts,
+                detail.test_suites,
+                detail.coverage,
+            );
             let job_name = |idx: i64| {
                 jobs.iter()
                     .find(|j| j.idx == idx)
@@ -432,22 +406,14 @@ pub async fn logs(
     let ctx = open(options).await?;
     let jobs: Vec<String> = match job {
         Some(job) => vec![job],
-        None => ctx
-            .store
-            .run_jobs(run)
+        None => pipeline::show_run(&ctx, run)
             .await
-            .map_err(|e| report(e.into()))?
+            .map_err(report)?
+            .jobs
             .into_iter()
             .map(|j| j.name)
             .collect(),
     };
-    if jobs.is_empty() {
-        return Err(report(dso_app::AppError::Unknown {
-            kind: "run",
-            value: run.to_string(),
-            hint: Some("list runs with `dso runs`".into()),
-        }));
-    }
     let several = jobs.len() > 1;
     for job in jobs {
         let attempts = pipeline::job_log(&ctx, run, &job).await.map_err(report)?;
@@ -468,16 +434,8 @@ pub async fn artifacts(
     format: Format,
 ) -> miette::Result<ExitCode> {
     let ctx = open(options).await?;
-    let jobs = ctx
-        .store
-        .run_jobs(run)
-        .await
-        .map_err(|e| report(e.into()))?;
-    let artifacts = ctx
-        .store
-        .artifacts(run)
-        .await
-        .map_err(|e| report(e.into()))?;
+    let detail = pipeline::show_run(&ctx, run).await.map_err(report)?;
+    let (jobs, artifacts) = (detail.jobs, detail.artifacts);
     let store_dir = ctx.workspace.root.join("artifacts").join("sha256");
     let rows: Vec<serde_json::Value> = artifacts
         .iter()

@@ -111,12 +111,19 @@ fn run_trampoline() -> Result<i32, String> {
 }
 
 fn set_limits(spec: &SandboxSpec) -> Result<(), String> {
-    use nix::sys::resource::{Resource, setrlimit};
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    // A limit can only be lowered: inside another sandbox (dso running its
+    // own tests in a job), stay within the limit already imposed.
+    let lower = |resource: Resource, name: &str, wanted: u64| -> Result<(), String> {
+        let (_, hard) = getrlimit(resource).map_err(|err| format!("{name}: {err}"))?;
+        let value = wanted.min(hard);
+        setrlimit(resource, value, value).map_err(|err| format!("{name}: {err}"))
+    };
     if let Some(secs) = spec.cpu_seconds {
-        setrlimit(Resource::RLIMIT_CPU, secs, secs).map_err(|err| format!("RLIMIT_CPU: {err}"))?;
+        lower(Resource::RLIMIT_CPU, "RLIMIT_CPU", secs)?;
     }
     if let Some(bytes) = spec.memory_bytes {
-        setrlimit(Resource::RLIMIT_AS, bytes, bytes).map_err(|err| format!("RLIMIT_AS: {err}"))?;
+        lower(Resource::RLIMIT_AS, "RLIMIT_AS", bytes)?;
     }
     Ok(())
 }
