@@ -435,7 +435,11 @@ fn stored_digest(store: &Path, hex: &str) -> Option<String> {
     if hex.len() < 3 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
         return None;
     }
-    let path = crate::artifacts::object_path(store, hex);
+    file_digest(&crate::artifacts::object_path(store, hex))
+}
+
+/// Hex SHA-256 of a file's bytes, if it can be read.
+fn file_digest(path: &Path) -> Option<String> {
     let mut file = std::fs::File::open(path).ok()?;
     let mut hasher = sha2::Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
@@ -956,7 +960,7 @@ async fn run_steps(
 ) -> Result<(), String> {
     let dir = deployment_dir(ctx, d.id);
     let artifact_dir = dir.join("artifacts");
-    materialize(ctx, release, &artifact_dir).map_err(|e| e.to_string())?;
+    materialize(ctx, release, &artifact_dir)?;
     let log_path = dir.join("deploy.log");
     let steps = deploy::steps(env.strategy);
     for step in 1..=steps {
@@ -1024,47 +1028,44 @@ async fn run_steps(
 }
 
 /// Copies the release's artifacts from the store to `dir`, checking each digest.
-fn materialize(ctx: &Context, release: &Release, dir: &Path) -> Result<(), AppError> {
+fn materialize(ctx: &Context, release: &Release, dir: &Path) -> Result<(), String> {
     let store = store_dir(ctx);
-    for a in &release.artifacts {
-        let rel = Path::new(&a.path);
-        if rel.is_absolute()
+    // Deploy what the signed statement names, never the unsigned listing.
+    for (path, sha) in signed_artifacts(release)? {
+        let rel = Path::new(&path);
+        let bad_path = rel.is_absolute()
             || rel
                 .components()
-                .any(|c| matches!(c, std::path::Component::ParentDir))
-        {
-            return Err(AppError::Input {
-                location: format!("release `{}`", release.record.version),
-                message: format!("artifact path `{}` leaves the artifact directory", a.path),
-            });
+                .any(|c| matches!(c, std::path::Component::ParentDir));
+        if bad_path || sha.len() != 64 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(format!("artifact `{path}` has an unusable path or digest"));
         }
         let dest = dir.join(rel);
         if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| AppError::Write {
-                path: parent.to_path_buf(),
-                source,
-            })?;
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
         }
-        std::fs::copy(crate::artifacts::object_path(&store, &a.sha256), &dest).map_err(
-            |source| AppError::Write {
-                path: dest.clone(),
-                source,
-            },
-        )?;
+        std::fs::copy(crate::artifacts::object_path(&store, &sha), &dest)
+            .map_err(|e| format!("artifact `{path}`: {e}"))?;
+        // The store may change between the integrity check and the copy: check the copy.
+        if file_digest(&dest).as_deref() != Some(sha.as_str()) {
+            return Err(format!(
+                "artifact `{path}` changed during the deployment: its bytes no longer hash to the signed sha256:{sha}"
+            ));
+        }
     }
-    std::fs::create_dir_all(dir).map_err(|source| AppError::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(())
 }
 
+/// The (path, sha256) pairs the release's signed statement names.
+fn signed_artifacts(release: &Release) -> Result<Vec<(String, String)>, String> {
+    provenance::open(&release.record.envelope)
+        .map(|(_, statement)| provenance::subjects(&statement))
+        .map_err(|p| p.to_string())
+}
+
 fn substitute_manifests(src: &Path, out: &Path, release: &Release) -> Result<(), String> {
-    let pairs: Vec<(String, String)> = release
-        .artifacts
-        .iter()
-        .map(|a| (a.path.clone(), a.sha256.clone()))
-        .collect();
+    let pairs = signed_artifacts(release)?;
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let files: Vec<PathBuf> = if src.is_dir() {
         let mut v: Vec<PathBuf> = std::fs::read_dir(src)

@@ -536,3 +536,41 @@ fn a_kubectl_target_says_clearly_when_kubectl_is_absent() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_swapped_envelope_is_refused_and_the_unsigned_listing_is_never_trusted() {
+    let (dso, _product) = two_releases();
+    let state = tempfile::tempdir().unwrap();
+    dso.ok(&["env", "set", "staging", "--script", &script(state.path())]);
+    // The unsigned artifact listing is rewritten to point at release 2's bytes:
+    // the deployment still copies what release 1's signed statement names.
+    crate::audit::sqlite3(
+        &dso,
+        "UPDATE releases SET artifacts = (SELECT artifacts FROM releases WHERE version = '2') WHERE version = '1'",
+    );
+    dso.ok(&["deploy", "1", "--env", "staging"]);
+    assert_eq!(
+        std::fs::read_to_string(state.path().join("current")).unwrap(),
+        "release one\n"
+    );
+    // Release 2's (validly signed) envelope copied onto release 1 is caught.
+    crate::audit::sqlite3(
+        &dso,
+        "UPDATE releases SET envelope = (SELECT envelope FROM releases WHERE version = '2') WHERE version = '1'",
+    );
+    let err = dso.fails(&["deploy", "1", "--env", "staging"]);
+    assert!(
+        err.contains("the provenance statement is for release `2`"),
+        "{err}"
+    );
+    // A payload that is no longer base64 is named as malformed.
+    crate::audit::sqlite3(
+        &dso,
+        "UPDATE releases SET envelope = replace(envelope, '\"payload\":\"', '\"payload\":\"eyJ') WHERE version = '2'",
+    );
+    let err = dso.fails(&["release", "verify", "2"]);
+    assert!(
+        err.contains("the provenance envelope is malformed: payload is not base64"),
+        "{err}"
+    );
+}
