@@ -155,8 +155,7 @@ pub async fn run(
     duration: Option<Duration>,
     mut report: impl FnMut(&RoundReport),
 ) -> Result<u64, AppError> {
-    let monitors = ctx.store.monitors().await?;
-    if monitors.is_empty() {
+    if ctx.store.monitors().await?.is_empty() {
         return Err(AppError::Input {
             location: "monitors".into(),
             message: "none configured; add one with `dso monitor add`".into(),
@@ -164,32 +163,39 @@ pub async fn run(
     }
     let start = tokio::time::Instant::now();
     let end = duration.map(|d| start + d);
-    let mut next: Vec<tokio::time::Instant> = vec![start; monitors.len()];
+    // When each monitor is next due; monitors are re-read every round, so
+    // one added or changed while this runs is picked up.
+    let mut next: std::collections::HashMap<String, tokio::time::Instant> = Default::default();
     let mut n = 0u64;
     loop {
+        let monitors = ctx.store.monitors().await?;
+        next.retain(|name, _| monitors.iter().any(|m| &m.name == name));
         let now_i = tokio::time::Instant::now();
-        let due: Vec<usize> = (0..monitors.len()).filter(|&i| next[i] <= now_i).collect();
+        let due: Vec<&MonitorRecord> = monitors
+            .iter()
+            .filter(|m| next.get(&m.name).is_none_or(|t| *t <= now_i))
+            .collect();
         // Probes only read the network: run them together, then write.
-        let results = futures_util::future::join_all(due.iter().map(|&i| {
-            let m = &monitors[i];
+        let results = futures_util::future::join_all(due.iter().map(|m| {
             let spec = spec_of(m);
             let timeout = Duration::from_millis(u64::try_from(m.timeout_ms).unwrap_or(1000));
             async move { (now(), crate::probe::probe(&spec, timeout).await) }
         }))
         .await;
-        for (&i, (at, result)) in due.iter().zip(results) {
-            let m = &monitors[i];
+        for (m, (at, result)) in due.iter().zip(results) {
             let r = record_probe(ctx, m, &at, result).await?;
             n += 1;
             report(&r);
-            next[i] += Duration::from_millis(u64::try_from(m.interval_ms).unwrap_or(1000));
+            let interval = Duration::from_millis(u64::try_from(m.interval_ms).unwrap_or(1000));
+            let mut due_at = next.get(&m.name).copied().unwrap_or(now_i) + interval;
             // A monitor that fell behind starts again from now instead of bursting.
-            if next[i] < tokio::time::Instant::now() {
-                next[i] = tokio::time::Instant::now();
+            if due_at < tokio::time::Instant::now() {
+                due_at = tokio::time::Instant::now();
             }
+            next.insert(m.name.clone(), due_at);
         }
         let Some(end) = end else { break };
-        let wake = next.iter().min().copied().unwrap_or(end);
+        let wake = next.values().min().copied().unwrap_or(end);
         if wake >= end {
             tokio::time::sleep_until(end).await;
             break;

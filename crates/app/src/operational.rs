@@ -769,11 +769,22 @@ pub async fn approve(ctx: &Context, id: i64) -> Result<DeployOutcome, AppError> 
         });
     }
     let started = deployment_event(ctx, types::DEPLOYMENT_STARTED, &d, serde_json::json!({}))?;
-    let appended = ctx
+    match ctx
         .store
-        .set_deployment_status(id, status::RUNNING, None, None, None, &[started])
-        .await?;
-    crate::events::seal(ctx, &appended).await?;
+        .claim_deployment(id, status::PENDING_APPROVAL, status::RUNNING, &[started])
+        .await?
+    {
+        Some(appended) => crate::events::seal(ctx, &appended).await?,
+        // Another approval completed it at the same moment and runs it.
+        None => {
+            return Ok(DeployOutcome {
+                deployment: load_deployment(ctx, id).await?,
+                approvals_missing: 0,
+                rollback: None,
+                no_rollback: None,
+            });
+        }
+    }
     run_and_recover(ctx, &env, id).await
 }
 

@@ -528,6 +528,34 @@ impl Store {
         Ok(appended)
     }
 
+    /// Moves a deployment from status `from` to `to`, with its events, only
+    /// if it is still in `from`; false (nothing written) otherwise. Two
+    /// approvers finishing at once thus start one deployment, not two.
+    pub async fn claim_deployment(
+        &self,
+        id: i64,
+        from: &str,
+        to: &str,
+        events: &[Event],
+    ) -> Result<Option<Vec<AppendedEntry>>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let n = with_tx!(&mut tx, conn => {
+            sqlx::query("UPDATE deployments SET status = $1 WHERE id = $2 AND status = $3")
+                .bind(to)
+                .bind(id)
+                .bind(from)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected()
+        });
+        if n == 0 {
+            return Ok(None);
+        }
+        let appended = tx.append(events).await?;
+        tx.commit().await?;
+        Ok(Some(appended))
+    }
+
     /// One deployment, if it exists.
     pub async fn deployment(&self, id: i64) -> Result<Option<DeploymentRecord>, StoreError> {
         let sql = format!("SELECT {DEPLOYMENT_COLUMNS} FROM deployments WHERE id = $1");

@@ -172,6 +172,31 @@ async fn environments_releases_deployments_and_approvals() {
             .await
             .unwrap();
         assert_eq!(store.approvals(id).await.unwrap()[0].user, "bob");
+        // Only one of two racing approvers moves it from pending to running.
+        let claimed = store
+            .claim_deployment(
+                id,
+                "pending-approval",
+                "running",
+                &[event("d.started", "a".into())],
+            )
+            .await
+            .unwrap();
+        assert_eq!(claimed.unwrap().len(), 1);
+        let before = store.count_events().await.unwrap();
+        assert!(
+            store
+                .claim_deployment(
+                    id,
+                    "pending-approval",
+                    "running",
+                    &[event("d.started", "b".into())]
+                )
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(store.count_events().await.unwrap(), before);
         store
             .set_deployment_status(
                 id,
