@@ -24,7 +24,10 @@ jobs:
 
 /// A workspace with releases `1` and `2` made from two successful runs of two commits.
 pub(crate) fn two_releases() -> (Dso, PathBuf) {
-    let dso = Dso::init();
+    releases_in(Dso::init())
+}
+
+fn releases_in(dso: Dso) -> (Dso, PathBuf) {
     let product = repo(&dso, PIPELINE, &[("app.txt", "release one\n")]);
     dso.ok(&["run", "--repo", product.to_str().unwrap()]);
     dso.ok(&["release", "create", "1", "--run", "1"]);
@@ -573,4 +576,73 @@ fn a_swapped_envelope_is_refused_and_the_unsigned_listing_is_never_trusted() {
         err.contains("the provenance envelope is malformed: payload is not base64"),
         "{err}"
     );
+}
+
+#[test]
+fn approvals_health_rollback_and_incidents_on_postgres() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let Some(db) = rt.block_on(dso_store::testing::TestDb::postgres()) else {
+        eprintln!(
+            "note: {} unset, PostgreSQL half skipped",
+            dso_store::testing::POSTGRES_URL_VAR
+        );
+        return;
+    };
+    let mut dso = Dso::new();
+    dso.global = vec!["--database".into(), db.url.clone()];
+    dso.ok(&["init", ".", "--name", "pg", "--owner", "alice"]);
+    let (dso, _product) = releases_in(dso);
+    grant_roles(&dso, r#"{ bob = ["release-engineer"] }"#);
+    let state = tempfile::tempdir().unwrap();
+    let current = state.path().join("current");
+    let probe_file = current.clone();
+    let service = Service::start(0, move |_| match std::fs::read_to_string(&probe_file) {
+        Ok(text) if text == "release one\n" => (200, "ok".into()),
+        _ => (500, "broken".into()),
+    });
+    let health = format!("http://127.0.0.1:{}/", service.port);
+    dso.ok(&[
+        "env",
+        "set",
+        "production",
+        "--script",
+        &script(state.path()),
+        "--health",
+        &health,
+        "--health-timeout",
+        "1",
+    ]);
+    let first = dso.json(&["deploy", "1", "--env", "production"]);
+    let id = first["deployment"]["id"].to_string();
+    assert!(dso.fails(&["approve", &id]).contains("cannot approve"));
+    assert_eq!(
+        dso.json(&["--user", "bob", "approve", &id])["deployment"]["status"],
+        "succeeded"
+    );
+    let second = dso.json(&["deploy", "2", "--env", "production"]);
+    let id2 = second["deployment"]["id"].to_string();
+    let out = dso.run(&["--user", "bob", "approve", &id2, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let done: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(done["deployment"]["status"], "failed");
+    assert_eq!(done["rollback"]["release"], "1");
+    assert_eq!(done["rollback"]["status"], "succeeded");
+    assert_eq!(std::fs::read_to_string(&current).unwrap(), "release one\n");
+    let file = dso.path().join("alert.json");
+    std::fs::write(
+        &file,
+        r#"{"alerts":[{"name":"Down","status":"firing","env":"production","service":"product"}]}"#,
+    )
+    .unwrap();
+    dso.ok(&["alert", "ingest", file.to_str().unwrap()]);
+    let inc = dso.json(&["incident", "list"])[0].clone();
+    assert_eq!(
+        inc["deployment"], done["rollback"]["id"],
+        "the latest deployment is the rollback"
+    );
+    assert!(dso.json(&["audit", "verify"])["problem"].is_null());
+    rt.block_on(db.drop_now());
 }
