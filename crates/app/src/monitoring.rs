@@ -24,6 +24,7 @@ pub mod types {
     pub const MONITOR_CONFIGURED: &str = "dev.cdeventsx.dso.monitor.configured.0.1.0";
     pub const SLO_CONFIGURED: &str = "dev.cdeventsx.dso.slo.configured.0.1.0";
     pub const INCIDENT_DETECTED: &str = "dev.cdevents.incident.detected.0.3.0";
+    pub const INCIDENT_REPORTED: &str = "dev.cdevents.incident.reported.0.3.0";
     pub const INCIDENT_RESOLVED: &str = "dev.cdevents.incident.resolved.0.3.0";
     pub const INCIDENT_NOTED: &str = "dev.cdeventsx.dso.incident.noted.0.1.0";
 }
@@ -320,7 +321,11 @@ async fn open_incident(
         .open_incident(&new, title, |id| {
             match incident_event(
                 ctx,
-                types::INCIDENT_DETECTED,
+                if source == "manual" {
+                    types::INCIDENT_REPORTED
+                } else {
+                    types::INCIDENT_DETECTED
+                },
                 id,
                 &new,
                 release.as_deref(),
@@ -497,6 +502,33 @@ pub async fn incident(
             kind: "incident",
             value: id.to_string(),
             hint: Some("list incidents with `dso incident list`".into()),
+        })
+}
+
+/// Reports an incident by hand (`dso incident report`): source `manual`,
+/// event `incident.reported`, attributed like the others.
+pub async fn report_incident(
+    ctx: &Context,
+    env: &str,
+    service: &str,
+    severity: &str,
+    title: &str,
+) -> Result<i64, AppError> {
+    crate::operational::environment(ctx, env).await?;
+    if title.trim().is_empty() {
+        return Err(AppError::Input {
+            location: "incident title".into(),
+            message: "is empty".into(),
+        });
+    }
+    let at = now();
+    // Each report is its own incident: its key is unique.
+    let key = format!("{}:{}", ctx.actor.user, at);
+    open_incident(ctx, env, service, "manual", &key, severity, title, &at)
+        .await?
+        .ok_or_else(|| AppError::Input {
+            location: "incident".into(),
+            message: "an identical report is open already".into(),
         })
 }
 

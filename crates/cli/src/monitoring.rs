@@ -338,6 +338,17 @@ pub enum IncidentCommand {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Report an incident by hand (CDEvents incident.reported).
+    Report {
+        #[arg(long)]
+        env: String,
+        #[arg(long)]
+        service: String,
+        #[arg(long, default_value = "major")]
+        severity: String,
+        /// What is wrong.
+        title: String,
+    },
     /// Resolve an open incident by hand.
     Resolve {
         id: i64,
@@ -408,6 +419,17 @@ pub async fn incident(options: &OpenOptions, command: IncidentCommand) -> miette
                     print_rows(format, &["at", "kind", "actor", "text"], &entries);
                 }
             }
+        }
+        IncidentCommand::Report {
+            env,
+            service,
+            severity,
+            title,
+        } => {
+            let id = mon::report_incident(&ctx, &env, &service, &severity, &title)
+                .await
+                .map_err(report)?;
+            println!("incident {id} reported");
         }
         IncidentCommand::Resolve { id, note } => {
             let i = mon::resolve_by_hand(&ctx, id, note.as_deref())

@@ -271,6 +271,27 @@ fn incidents_are_noted_and_resolved_by_hand_and_bad_alerts_are_named() {
     assert_eq!(shown["resolved_by"], "alice");
     let err = dso.fails(&["incident", "resolve", &id]);
     assert!(err.contains("is resolved already"), "{err}");
+    let out = dso.ok(&[
+        "incident",
+        "report",
+        "--env",
+        "dev",
+        "--service",
+        "shop",
+        "checkout is slow",
+    ]);
+    assert!(out.starts_with("incident 2 reported"), "{out}");
+    let reported = dso.json(&[
+        "audit",
+        "log",
+        "--type",
+        "dev.cdevents.incident.reported.0.3.0",
+    ]);
+    assert_eq!(
+        reported[0]["data"]["subject"]["content"]["description"],
+        "checkout is slow"
+    );
+    assert_eq!(reported[0]["actor"], "alice");
 
     std::fs::write(
         &file,
