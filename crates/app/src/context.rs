@@ -71,6 +71,7 @@ impl Context {
         };
         // A run whose dso process was killed is never left "running".
         crate::pipeline::reap_interrupted(&ctx).await?;
+        crate::operational::reap_interrupted(&ctx).await?;
         Ok(ctx)
     }
 

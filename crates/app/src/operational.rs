@@ -30,6 +30,7 @@ pub mod types {
     pub const DEPLOYMENT_APPROVED: &str = "dev.cdeventsx.dso.deployment.approved.0.1.0";
     pub const DEPLOYMENT_STARTED: &str = "dev.cdeventsx.dso.deployment.started.0.1.0";
     pub const DEPLOYMENT_FAILED: &str = "dev.cdeventsx.dso.deployment.failed.0.1.0";
+    pub const DEPLOYMENT_INTERRUPTED: &str = "dev.cdeventsx.dso.deployment.interrupted.0.1.0";
     pub const SERVICE_DEPLOYED: &str = "dev.cdevents.service.deployed.0.3.0";
     pub const SERVICE_UPGRADED: &str = "dev.cdevents.service.upgraded.0.3.0";
     pub const SERVICE_ROLLEDBACK: &str = "dev.cdevents.service.rolledback.0.3.0";
@@ -593,6 +594,8 @@ pub async fn deploy(
         rollback_of: None,
         commits,
         detail: (!problems.is_empty()).then(|| describe(&problems)),
+        host: Some(crate::pipeline::hostname()),
+        pid: Some(i64::from(std::process::id())),
     };
     let (id, appended) = {
         let mut failed = None;
@@ -771,7 +774,13 @@ pub async fn approve(ctx: &Context, id: i64) -> Result<DeployOutcome, AppError> 
     let started = deployment_event(ctx, types::DEPLOYMENT_STARTED, &d, serde_json::json!({}))?;
     match ctx
         .store
-        .claim_deployment(id, status::PENDING_APPROVAL, status::RUNNING, &[started])
+        .claim_deployment(
+            id,
+            status::PENDING_APPROVAL,
+            status::RUNNING,
+            (&crate::pipeline::hostname(), i64::from(std::process::id())),
+            &[started],
+        )
         .await?
     {
         Some(appended) => crate::events::seal(ctx, &appended).await?,
@@ -880,6 +889,8 @@ async fn start_rollback(
         rollback_of: Some(rollback_of),
         commits: Vec::new(),
         detail: Some(reason.to_owned()),
+        host: Some(crate::pipeline::hostname()),
+        pid: Some(i64::from(std::process::id())),
     };
     let mut failed = None;
     let (id, appended) = ctx
@@ -1202,6 +1213,44 @@ pub async fn check_health(health: &Health) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Marks `interrupted` every deployment left running on this host by a
+/// `dso` process that no longer exists (killed, power loss). Called when a
+/// workspace is opened, like `pipeline::reap_interrupted`.
+pub async fn reap_interrupted(ctx: &Context) -> Result<Vec<i64>, AppError> {
+    let mut reaped = Vec::new();
+    for (id, pid) in ctx
+        .store
+        .running_deployments(&crate::pipeline::hostname())
+        .await?
+    {
+        let alive = pid.is_some_and(|pid| {
+            i32::try_from(pid).is_ok_and(|p| p > 0 && dso_runner::exec::process_alive(p))
+        });
+        if alive {
+            continue;
+        }
+        let Some(d) = ctx.store.deployment(id).await? else {
+            continue;
+        };
+        let detail = "the dso process running this deployment ended without finishing it";
+        let event = deployment_event(
+            ctx,
+            types::DEPLOYMENT_INTERRUPTED,
+            &d,
+            serde_json::json!({ "reason": detail }),
+        )?;
+        let appended = ctx
+            .store
+            .mark_deployment_interrupted(id, &now(), detail, &event)
+            .await?;
+        crate::events::seal(ctx, &appended).await?;
+        if !appended.is_empty() {
+            reaped.push(id);
+        }
+    }
+    Ok(reaped)
 }
 
 /// Deployments, oldest first; to one environment when given.

@@ -65,6 +65,9 @@ pub struct NewDeployment {
     pub rollback_of: Option<i64>,
     pub commits: Vec<String>,
     pub detail: Option<String>,
+    /// The host and process running it (when it is created running).
+    pub host: Option<String>,
+    pub pid: Option<i64>,
 }
 
 /// A stored deployment.
@@ -479,8 +482,8 @@ impl Store {
         let id: i64 = with_tx!(&mut tx, conn => {
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO deployments (env, version, service, kind, status, requested_by, requested_at, \
-                 previous_version, rollback_of, commits, detail) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                 previous_version, rollback_of, commits, detail, host, pid) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
             )
             .bind(&d.env)
             .bind(&d.version)
@@ -493,6 +496,8 @@ impl Store {
             .bind(d.rollback_of)
             .bind(json_list(&d.commits))
             .bind(&d.detail)
+            .bind(&d.host)
+            .bind(d.pid)
             .fetch_one(&mut *conn)
             .await?;
             id
@@ -536,12 +541,15 @@ impl Store {
         id: i64,
         from: &str,
         to: &str,
+        (host, pid): (&str, i64),
         events: &[Event],
     ) -> Result<Option<Vec<AppendedEntry>>, StoreError> {
         let mut tx = self.begin_write().await?;
         let n = with_tx!(&mut tx, conn => {
-            sqlx::query("UPDATE deployments SET status = $1 WHERE id = $2 AND status = $3")
+            sqlx::query("UPDATE deployments SET status = $1, host = $2, pid = $3 WHERE id = $4 AND status = $5")
                 .bind(to)
+                .bind(host)
+                .bind(pid)
                 .bind(id)
                 .bind(from)
                 .execute(&mut *conn)
@@ -554,6 +562,49 @@ impl Store {
         let appended = tx.append(events).await?;
         tx.commit().await?;
         Ok(Some(appended))
+    }
+
+    /// Deployments running on `host`, with the pid of the process running them.
+    pub async fn running_deployments(
+        &self,
+        host: &str,
+    ) -> Result<Vec<(i64, Option<i64>)>, StoreError> {
+        let rows: Vec<(i64, Option<i64>)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT id, pid FROM deployments WHERE status = 'running' AND host = $1 ORDER BY id")
+                .bind(host)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows)
+    }
+
+    /// Marks a running deployment interrupted, with its event; nothing
+    /// (and no event) when it is no longer running.
+    pub async fn mark_deployment_interrupted(
+        &self,
+        id: i64,
+        at: &str,
+        detail: &str,
+        event: &Event,
+    ) -> Result<Vec<AppendedEntry>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let n = with_tx!(&mut tx, conn => {
+            sqlx::query(
+                "UPDATE deployments SET status = 'interrupted', finished_at = $1, detail = $2 WHERE id = $3 AND status = 'running'",
+            )
+            .bind(at)
+            .bind(detail)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+        });
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let appended = tx.append(std::slice::from_ref(event)).await?;
+        tx.commit().await?;
+        Ok(appended)
     }
 
     /// One deployment, if it exists.

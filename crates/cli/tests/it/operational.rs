@@ -646,3 +646,52 @@ fn approvals_health_rollback_and_incidents_on_postgres() {
     assert!(dso.json(&["audit", "verify"])["problem"].is_null());
     rt.block_on(db.drop_now());
 }
+
+#[test]
+fn a_deployment_whose_dso_was_killed_is_marked_interrupted() {
+    let (dso, _product) = two_releases();
+    let state = tempfile::tempdir().unwrap();
+    let marker = state.path().join("started");
+    let command = format!("touch {} && sleep 2", marker.display());
+    dso.ok(&["env", "set", "staging", "--script", &command]);
+    let mut child = dso
+        .command(&["deploy", "1", "--env", "staging"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !marker.exists() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the script never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The next dso command notices.
+    let ds = dso.json(&["deployments"]);
+    assert_eq!(ds[0]["status"], "interrupted", "{ds}");
+    let ev = dso.json(&[
+        "audit",
+        "log",
+        "--type",
+        "dev.cdeventsx.dso.deployment.interrupted.0.1.0",
+    ]);
+    assert_eq!(ev.as_array().unwrap().len(), 1);
+    assert_eq!(ev[0]["data"]["customData"]["release"], "1");
+    // Only once.
+    dso.ok(&["deployments"]);
+    assert_eq!(
+        dso.json(&[
+            "audit",
+            "log",
+            "--type",
+            "dev.cdeventsx.dso.deployment.interrupted.0.1.0"
+        ])
+        .as_array()
+        .unwrap()
+        .len(),
+        1
+    );
+}

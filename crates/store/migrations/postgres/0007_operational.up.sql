@@ -30,7 +30,7 @@ CREATE TABLE deployments (
     version          TEXT   NOT NULL REFERENCES releases (version),
     service          TEXT   NOT NULL,
     kind             TEXT   NOT NULL,          -- deploy|rollback
-    status           TEXT   NOT NULL,          -- pending-approval|running|succeeded|failed|refused
+    status           TEXT   NOT NULL,          -- pending-approval|running|succeeded|failed|refused|interrupted
     requested_by     TEXT   NOT NULL,
     requested_at     TEXT   NOT NULL,
     started_at       TEXT,
@@ -38,7 +38,9 @@ CREATE TABLE deployments (
     previous_version TEXT,                     -- what ran in the environment before
     rollback_of      BIGINT,                   -- the deployment a rollback undoes
     commits          TEXT   NOT NULL,          -- JSON list of commit ids this deployment brings
-    detail           TEXT
+    detail           TEXT,
+    host             TEXT,                     -- where the dso process running it runs
+    pid              BIGINT
 );
 CREATE INDEX deployments_env ON deployments (env, id);
 

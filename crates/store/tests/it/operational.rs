@@ -151,6 +151,8 @@ async fn environments_releases_deployments_and_approvals() {
             rollback_of: None,
             commits: vec!["0123".into()],
             detail: None,
+            host: None,
+            pid: None,
         };
         let (id, appended) = store
             .create_deployment(&new, |id| {
@@ -178,6 +180,7 @@ async fn environments_releases_deployments_and_approvals() {
                 id,
                 "pending-approval",
                 "running",
+                ("h", 42),
                 &[event("d.started", "a".into())],
             )
             .await
@@ -190,6 +193,7 @@ async fn environments_releases_deployments_and_approvals() {
                     id,
                     "pending-approval",
                     "running",
+                    ("h", 43),
                     &[event("d.started", "b".into())]
                 )
                 .await
@@ -197,6 +201,31 @@ async fn environments_releases_deployments_and_approvals() {
                 .is_none()
         );
         assert_eq!(store.count_events().await.unwrap(), before);
+        assert_eq!(
+            store.running_deployments("h").await.unwrap(),
+            vec![(id, Some(42))]
+        );
+        assert!(store.running_deployments("other").await.unwrap().is_empty());
+        let ev = event("d.interrupted", "x".into());
+        assert_eq!(
+            store
+                .mark_deployment_interrupted(id, "t", "gone", &ev)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            store
+                .mark_deployment_interrupted(id, "t", "gone", &ev)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store.deployment(id).await.unwrap().unwrap().status,
+            "interrupted"
+        );
         store
             .set_deployment_status(
                 id,
