@@ -8,6 +8,8 @@
 //! - [`context`]: an open workspace: config, store, signing key, acting user.
 //! - [`events`]: emitting, importing and listing events; verifying the chain.
 //! - [`model`]: querying the PIM as data.
+//! - [`monitoring`]: monitors and `dso monitor run`, uptime, SLOs, alert intake, incidents.
+//! - [`operational`]: environments, signed releases, deployments, approvals, rollback; [`probe`] HTTP and TCP probes.
 //! - [`pipeline`]: `dso run`, runs, jobs, logs; [`artifacts`] their content-addressed store; [`secrets`] the secret store; [`git`] what a run reads from git.
 
 pub mod artifacts;
@@ -16,7 +18,10 @@ pub mod error;
 pub mod events;
 pub mod git;
 pub mod model;
+pub mod monitoring;
+pub mod operational;
 pub mod pipeline;
+pub mod probe;
 pub mod secrets;
 pub mod workspace;
 

@@ -11,6 +11,7 @@
 //! this crate's API mentions sqlx.
 
 mod events;
+mod operational;
 mod reports;
 mod runs;
 mod tx;
@@ -25,6 +26,10 @@ use sqlx::sqlite::{
 };
 
 pub use events::{AppendedEntry, EventQuery};
+pub use operational::{
+    ApprovalRecord, DeploymentRecord, EnvironmentRecord, IncidentRecord, MonitorRecord,
+    NewDeployment, NewIncident, ReleaseRecord, SampleRecord, SloRecord, TimelineEntry,
+};
 pub use reports::{CoverageFileRecord, CoverageRecord, TestCaseRecord, TestSuiteRecord};
 pub use runs::{
     ArtifactRecord, JobLog, JobUpdate, NewRun, NewRunJob, RunJobRecord, RunRecord, SecretRecord,

@@ -2,6 +2,8 @@
 
 mod audit;
 mod model;
+mod monitoring;
+mod operational;
 mod pipeline;
 mod tidy;
 mod workspace;
