@@ -11,6 +11,7 @@
 //! this crate's API mentions sqlx.
 
 mod events;
+mod governance;
 mod tx;
 
 use std::str::FromStr;
@@ -23,6 +24,10 @@ use sqlx::sqlite::{
 };
 
 pub use events::{AppendedEntry, EventQuery};
+pub use governance::{
+    CommitLinkRow, DocumentRow, FlowRow, IdKind, ItemRow, RequirementRow, RequirementVersionRow,
+    TokenRow, UserRow,
+};
 pub use tx::WriteTx;
 pub(crate) use tx::with_tx;
 
