@@ -11,5 +11,7 @@
 //! Architecture invariant: pure domain logic; no SQL, no HTTP, no other
 //! domain crate as a dependency (cross-domain flows go through `dso-app`).
 
+pub mod backlog;
 pub mod exchange;
 pub mod rbac;
+pub mod requirement;

@@ -177,12 +177,31 @@ type DocTuple = (
     Option<String>,
 );
 
-const USER_COLS: &str = "name, password_hash, superuser, disabled, created_at, created_by";
-const TOKEN_COLS: &str =
-    "id, user_name, secret_hash, scope, created_at, created_by, expires_at, revoked_at";
-const REQ_COLS: &str = "id, version, title, body, kind, priority, acceptance, status, parent, arch_element, created_at, updated_at";
-const ITEM_COLS: &str = "key, kind, title, description, state, estimate, assignee, sprint, created_at, created_by, updated_at";
-const DOC_COLS: &str = "id, item, exchange, version, title, content, sha256, sender, sender_role, receiver, state, sent_at, responder, responder_role, response_note, responded_at";
+macro_rules! user_cols {
+    () => {
+        "name, password_hash, superuser, disabled, created_at, created_by"
+    };
+}
+macro_rules! token_cols {
+    () => {
+        "id, user_name, secret_hash, scope, created_at, created_by, expires_at, revoked_at"
+    };
+}
+macro_rules! req_cols {
+    () => {
+        "id, version, title, body, kind, priority, acceptance, status, parent, arch_element, created_at, updated_at"
+    };
+}
+macro_rules! item_cols {
+    () => {
+        "key, kind, title, description, state, estimate, assignee, sprint, created_at, created_by, updated_at"
+    };
+}
+macro_rules! doc_cols {
+    () => {
+        "id, item, exchange, version, title, content, sha256, sender, sender_role, receiver, state, sent_at, responder, responder_role, response_note, responded_at"
+    };
+}
 
 fn user_from((name, password_hash, superuser, disabled, created_at, created_by): UserTuple, roles: Vec<String>) -> UserRow {
     UserRow {
@@ -279,7 +298,7 @@ impl Store {
     /// The user named `name`, with its roles.
     pub async fn user(&self, name: &str) -> Result<Option<UserRow>, StoreError> {
         let row: Option<UserTuple> = with_pool!(self, pool => {
-            sqlx::query_as(&format!("SELECT {USER_COLS} FROM users WHERE name = $1"))
+            sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users WHERE name = $1"))
                 .bind(name)
                 .fetch_optional(pool)
                 .await?
@@ -298,7 +317,7 @@ impl Store {
     pub async fn users(&self) -> Result<Vec<UserRow>, StoreError> {
         let (rows, grants): (Vec<UserTuple>, Vec<(String, String)>) = with_pool!(self, pool => {
             (
-                sqlx::query_as(&format!("SELECT {USER_COLS} FROM users ORDER BY name"))
+                sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users ORDER BY name"))
                     .fetch_all(pool)
                     .await?,
                 sqlx::query_as("SELECT user_name, role FROM role_grants")
@@ -319,7 +338,7 @@ impl Store {
     /// The token with public id `id`.
     pub async fn token(&self, id: &str) -> Result<Option<TokenRow>, StoreError> {
         let row: Option<TokenTuple> = with_pool!(self, pool => {
-            sqlx::query_as(&format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE id = $1"))
+            sqlx::query_as(concat!("SELECT ", token_cols!(), " FROM api_tokens WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(pool)
                 .await?
@@ -330,9 +349,7 @@ impl Store {
     /// Tokens of `user`, or of everyone, oldest first.
     pub async fn tokens(&self, user: Option<&str>) -> Result<Vec<TokenRow>, StoreError> {
         let rows: Vec<TokenTuple> = with_pool!(self, pool => {
-            sqlx::query_as(&format!(
-                "SELECT {TOKEN_COLS} FROM api_tokens WHERE $1 IS NULL OR user_name = $1 ORDER BY created_at, id"
-            ))
+            sqlx::query_as(concat!("SELECT ", token_cols!(), " FROM api_tokens WHERE $1 IS NULL OR user_name = $1 ORDER BY created_at, id"))
             .bind(user)
             .fetch_all(pool)
             .await?
@@ -351,7 +368,7 @@ impl Store {
 
     pub async fn requirement(&self, id: &str) -> Result<Option<RequirementRow>, StoreError> {
         let row: Option<ReqTuple> = with_pool!(self, pool => {
-            sqlx::query_as(&format!("SELECT {REQ_COLS} FROM requirements WHERE id = $1"))
+            sqlx::query_as(concat!("SELECT ", req_cols!(), " FROM requirements WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(pool)
                 .await?
@@ -362,7 +379,7 @@ impl Store {
     /// Every requirement, by creation time then id.
     pub async fn requirements(&self) -> Result<Vec<RequirementRow>, StoreError> {
         let rows: Vec<ReqTuple> = with_pool!(self, pool => {
-            sqlx::query_as(&format!("SELECT {REQ_COLS} FROM requirements ORDER BY created_at, id"))
+            sqlx::query_as(concat!("SELECT ", req_cols!(), " FROM requirements ORDER BY created_at, id"))
                 .fetch_all(pool)
                 .await?
         });
@@ -412,7 +429,7 @@ impl Store {
     pub async fn backlog_items(&self) -> Result<Vec<ItemRow>, StoreError> {
         let (rows, links, deps): (Vec<ItemTuple>, Vec<(String, String)>, Vec<(String, String)>) = with_pool!(self, pool => {
             (
-                sqlx::query_as(&format!("SELECT {ITEM_COLS} FROM backlog_items ORDER BY created_at, key"))
+                sqlx::query_as(concat!("SELECT ", item_cols!(), " FROM backlog_items ORDER BY created_at, key"))
                     .fetch_all(pool)
                     .await?,
                 sqlx::query_as("SELECT item_key, requirement_id FROM backlog_requirement_links")
@@ -441,7 +458,7 @@ impl Store {
     /// Exchange documents, oldest first.
     pub async fn documents(&self) -> Result<Vec<DocumentRow>, StoreError> {
         let rows: Vec<DocTuple> = with_pool!(self, pool => {
-            sqlx::query_as(&format!("SELECT {DOC_COLS} FROM exchange_documents ORDER BY sent_at, id"))
+            sqlx::query_as(concat!("SELECT ", doc_cols!(), " FROM exchange_documents ORDER BY sent_at, id"))
                 .fetch_all(pool)
                 .await?
         });
@@ -450,7 +467,7 @@ impl Store {
 
     pub async fn document(&self, id: &str) -> Result<Option<DocumentRow>, StoreError> {
         let row: Option<DocTuple> = with_pool!(self, pool => {
-            sqlx::query_as(&format!("SELECT {DOC_COLS} FROM exchange_documents WHERE id = $1"))
+            sqlx::query_as(concat!("SELECT ", doc_cols!(), " FROM exchange_documents WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(pool)
                 .await?
@@ -490,7 +507,7 @@ impl WriteTx {
     /// Adds a user (no roles).
     pub async fn insert_user(&mut self, user: &UserRow) -> Result<(), StoreError> {
         with_tx!(self, conn => {
-            sqlx::query(&format!("INSERT INTO users ({USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6)"))
+            sqlx::query(concat!("INSERT INTO users (", user_cols!(), ") VALUES ($1, $2, $3, $4, $5, $6)"))
                 .bind(&user.name)
                 .bind(&user.password_hash)
                 .bind(user.superuser)
@@ -571,7 +588,7 @@ impl WriteTx {
 
     pub async fn insert_token(&mut self, t: &TokenRow) -> Result<(), StoreError> {
         with_tx!(self, conn => {
-            sqlx::query(&format!("INSERT INTO api_tokens ({TOKEN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+            sqlx::query(concat!("INSERT INTO api_tokens (", token_cols!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
                 .bind(&t.id)
                 .bind(&t.user_name)
                 .bind(&t.secret_hash)
@@ -650,9 +667,7 @@ impl WriteTx {
     ) -> Result<(), StoreError> {
         with_tx!(self, conn => {
             if r.version == 1 {
-                sqlx::query(&format!(
-                    "INSERT INTO requirements ({REQ_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-                ))
+                sqlx::query(concat!("INSERT INTO requirements (", req_cols!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
                 .bind(&r.id).bind(r.version).bind(&r.title).bind(&r.body).bind(&r.kind)
                 .bind(&r.priority).bind(&r.acceptance).bind(&r.status).bind(&r.parent)
                 .bind(&r.arch_element).bind(&r.created_at).bind(&r.updated_at)
@@ -707,9 +722,7 @@ impl WriteTx {
     pub async fn save_item(&mut self, item: &ItemRow, new: bool) -> Result<(), StoreError> {
         with_tx!(self, conn => {
             if new {
-                sqlx::query(&format!(
-                    "INSERT INTO backlog_items ({ITEM_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-                ))
+                sqlx::query(concat!("INSERT INTO backlog_items (", item_cols!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"))
                 .bind(&item.key).bind(&item.kind).bind(&item.title).bind(&item.description)
                 .bind(&item.state).bind(item.estimate).bind(&item.assignee).bind(&item.sprint)
                 .bind(&item.created_at).bind(&item.created_by).bind(&item.updated_at)
@@ -744,9 +757,7 @@ impl WriteTx {
 
     pub async fn insert_document(&mut self, d: &DocumentRow) -> Result<(), StoreError> {
         with_tx!(self, conn => {
-            sqlx::query(&format!(
-                "INSERT INTO exchange_documents ({DOC_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-            ))
+            sqlx::query(concat!("INSERT INTO exchange_documents (", doc_cols!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"))
             .bind(&d.id).bind(&d.item).bind(&d.exchange).bind(d.version).bind(&d.title)
             .bind(&d.content).bind(&d.sha256).bind(&d.sender).bind(&d.sender_role).bind(&d.receiver)
             .bind(&d.state).bind(&d.sent_at).bind(&d.responder).bind(&d.responder_role)
