@@ -5,10 +5,12 @@
 //! structs with public fields; no sqlx, clap or HTTP type crosses this boundary.
 //!
 //! - [`workspace`]: finding, creating and configuring a workspace (`dso.toml`).
+//! - [`access`]: users, roles, tokens, and the RBAC policy deciding every use case.
 //! - [`context`]: an open workspace: config, store, signing key, acting user.
 //! - [`events`]: emitting, importing and listing events; verifying the chain.
 //! - [`model`]: querying the PIM as data.
 
+pub mod access;
 pub mod context;
 pub mod error;
 pub mod events;

@@ -4,6 +4,7 @@
 //! `dso-app`, and prints tables for people or JSON for scripts. Errors are
 //! rendered by miette: one line of cause, then help.
 
+mod access;
 mod audit;
 mod model;
 mod output;
@@ -40,6 +41,16 @@ struct Cli {
     )]
     database: Option<String>,
 
+    /// Act as the user of this API token instead of the workspace owner.
+    #[arg(
+        long,
+        global = true,
+        env = "DSO_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    token: Option<String>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -58,6 +69,18 @@ enum Command {
     /// Read and verify the tamper-evident event log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Users of the workspace.
+    #[command(subcommand)]
+    User(access::UserCommand),
+    /// Grant and revoke PIM roles (the 41 roles of `dso model roles`).
+    #[command(subcommand)]
+    Role(access::RoleCommand),
+    /// API tokens: act as a user with DSO_TOKEN or --token.
+    #[command(subcommand)]
+    Token(access::TokenCommand),
+    /// Policies as code: the RBAC policy (Cedar).
+    #[command(subcommand)]
+    Policy(access::PolicyCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -106,12 +129,17 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
         workspace: cli.workspace.clone(),
         database_url: cli.database.clone(),
         cwd: cwd.clone(),
+        token: cli.token.clone(),
     };
     match cli.command {
         Command::Init(args) => init(args, cli.database.as_deref(), &cwd).await,
         Command::Model(args) => model::run(&args),
         Command::Event(command) => audit::run_event(&open, command).await,
         Command::Audit(command) => audit::run_audit(&open, command).await,
+        Command::User(command) => access::run_user(&open, command).await,
+        Command::Role(command) => access::run_role(&open, command).await,
+        Command::Token(command) => access::run_token(&open, command).await,
+        Command::Policy(command) => access::run_policy(&open, command).await,
     }
 }
 
