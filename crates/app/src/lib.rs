@@ -9,12 +9,16 @@
 //! - [`context`]: an open workspace: config, store, signing key, acting user.
 //! - [`events`]: emitting, importing and listing events; verifying the chain.
 //! - [`model`]: querying the PIM as data.
+//! - [`requirements`], [`backlog`], [`exchange`]: the Governance domain's repositories and flows.
 
 pub mod access;
+pub mod backlog;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod exchange;
 pub mod model;
+pub mod requirements;
 pub mod workspace;
 
 pub use context::{Context, OpenOptions};

@@ -6,8 +6,11 @@
 
 mod access;
 mod audit;
+mod backlog;
+mod exchange;
 mod model;
 mod output;
+mod req;
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -81,6 +84,15 @@ enum Command {
     /// Policies as code: the RBAC policy (Cedar).
     #[command(subcommand)]
     Policy(access::PolicyCommand),
+    /// The requirements repository, with versioned history.
+    #[command(subcommand)]
+    Req(req::ReqCommand),
+    /// Backlog items on a Kanban flow; CSV and Jira import.
+    #[command(subcommand)]
+    Backlog(backlog::BacklogCommand),
+    /// The planning exchanges of Table 2 (IE5, IE8-IE13, IE17, IE19-IE21).
+    #[command(subcommand)]
+    Exchange(exchange::ExchangeCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -140,6 +152,9 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Role(command) => access::run_role(&open, command).await,
         Command::Token(command) => access::run_token(&open, command).await,
         Command::Policy(command) => access::run_policy(&open, command).await,
+        Command::Req(command) => req::run(&open, command).await,
+        Command::Backlog(command) => backlog::run(&open, command).await,
+        Command::Exchange(command) => exchange::run(&open, command).await,
     }
 }
 
