@@ -292,11 +292,11 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
         .is_ok_and(|hash| argon2::Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
 }
 
-/// Creates the owner's user row at `dso init`: a superuser.
-pub(crate) async fn create_owner(ctx: &Context) -> Result<(), AppError> {
+/// Inserts the owner's user row (a superuser) at `dso init`, inside the
+/// transaction that records the workspace's creation.
+pub(crate) async fn insert_owner(ctx: &Context, tx: &mut dso_store::WriteTx) -> Result<(), AppError> {
     let owner = &ctx.workspace.config.workspace.owner;
     check_user_name(owner)?;
-    let mut tx = ctx.store.begin_write().await?;
     if tx.user_exists(owner).await? {
         return Ok(());
     }
@@ -310,12 +310,6 @@ pub(crate) async fn create_owner(ctx: &Context) -> Result<(), AppError> {
         roles: Vec::new(),
     })
     .await?;
-    let event = NewEvent {
-        ty: types::USER_CREATED.into(),
-        subject: Some(format!("user {owner}")),
-        data: serde_json::json!({ "name": owner, "superuser": true, "roles": [] }),
-    };
-    commit(ctx, tx, None, vec![event]).await?;
     Ok(())
 }
 

@@ -111,21 +111,21 @@ impl Context {
             token: None,
         };
         let ctx = Context::open(&options).await?;
-        crate::events::emit(
-            &ctx,
-            dso_audit::NewEvent {
-                ty: crate::events::types::WORKSPACE_CREATED.into(),
-                subject: Some(ctx.workspace.config.workspace.name.clone()),
-                data: serde_json::json!({
-                    "name": ctx.workspace.config.workspace.name,
-                    "owner": ctx.workspace.config.workspace.owner,
-                    "backend": format!("{:?}", ctx.store.backend()).to_lowercase(),
-                    "key_id": dso_audit::checkpoint::key_id(&ctx.key.public()),
-                }),
-            },
-        )
-        .await?;
-        crate::access::create_owner(&ctx).await?;
+        // The owner's user row (a superuser) is part of the workspace: one
+        // state change, recorded by the one `workspace.created` event.
+        let mut tx = ctx.store.begin_write().await?;
+        crate::access::insert_owner(&ctx, &mut tx).await?;
+        let event = dso_audit::NewEvent {
+            ty: crate::events::types::WORKSPACE_CREATED.into(),
+            subject: Some(ctx.workspace.config.workspace.name.clone()),
+            data: serde_json::json!({
+                "name": ctx.workspace.config.workspace.name,
+                "owner": ctx.workspace.config.workspace.owner,
+                "backend": format!("{:?}", ctx.store.backend()).to_lowercase(),
+                "key_id": dso_audit::checkpoint::key_id(&ctx.key.public()),
+            }),
+        };
+        crate::events::commit(&ctx, tx, None, vec![event]).await?;
         Ok(ctx)
     }
 }

@@ -70,9 +70,10 @@ pub enum TokenCommand {
     },
     /// Revoke a token by id (or the whole token), or every token of a user.
     Revoke {
-        #[arg(required_unless_present = "user")]
-        token: Option<String>,
-        #[arg(long, requires = "all", conflicts_with = "token")]
+        /// The token id (from `dso token list`), or the whole token.
+        #[arg(required_unless_present = "user", value_name = "TOKEN")]
+        id: Option<String>,
+        #[arg(long, requires = "all", conflicts_with = "id")]
         user: Option<String>,
         #[arg(long, requires = "user")]
         all: bool,
@@ -236,8 +237,8 @@ pub async fn run_token(options: &OpenOptions, command: TokenCommand) -> miette::
                 &rows,
             );
         }
-        TokenCommand::Revoke { token, user, .. } => {
-            let revoked = access::revoke_tokens(&ctx, token.as_deref(), user.as_deref())
+        TokenCommand::Revoke { id, user, .. } => {
+            let revoked = access::revoke_tokens(&ctx, id.as_deref(), user.as_deref())
                 .await
                 .map_err(report)?;
             if revoked.is_empty() {
