@@ -86,7 +86,7 @@ pub async fn flow(ctx: &Context) -> Result<Flow, AppError> {
     current_flow(ctx).await
 }
 
-async fn current_flow(ctx: &Context) -> Result<Flow, AppError> {
+pub(crate) async fn current_flow(ctx: &Context) -> Result<Flow, AppError> {
     match ctx.store.backlog_flow().await? {
         None => Ok(Flow::default_flow()),
         Some(row) => {

@@ -19,6 +19,7 @@ pub mod events;
 pub mod exchange;
 pub mod model;
 pub mod requirements;
+pub mod trace;
 pub mod workspace;
 
 pub use context::{Context, OpenOptions};

@@ -11,6 +11,7 @@ mod exchange;
 mod model;
 mod output;
 mod req;
+mod trace;
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -93,6 +94,9 @@ enum Command {
     /// The planning exchanges of Table 2 (IE5, IE8-IE13, IE17, IE19-IE21).
     #[command(subcommand)]
     Exchange(exchange::ExchangeCommand),
+    /// Traceability: requirement → backlog items → commits → test cases;
+    /// classifies requirements as verified, failing, untested or not implemented.
+    Trace(trace::TraceArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -155,6 +159,7 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Req(command) => req::run(&open, command).await,
         Command::Backlog(command) => backlog::run(&open, command).await,
         Command::Exchange(command) => exchange::run(&open, command).await,
+        Command::Trace(args) => trace::run(&open, args).await,
     }
 }
 

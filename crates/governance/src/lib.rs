@@ -15,3 +15,4 @@ pub mod backlog;
 pub mod exchange;
 pub mod rbac;
 pub mod requirement;
+pub mod trace;

@@ -350,3 +350,79 @@ fn backlog_flow_moves_and_imports() {
     let err = dso.fails(&["backlog", "import", "jira.json"]);
     assert!(err.contains("jira.json: issues[0] (PROJ-1): field `key`: item `PROJ-1` already exists"), "{err}");
 }
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .output()
+        .expect("git is installed");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The fixture: six requirements, items linked to five, commits mentioning
+/// four items, a JUnit report and a mapping file; each requirement lands in
+/// a known class.
+#[test]
+fn trace_classifies_every_requirement() {
+    let dso = Dso::init();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/trace");
+    for n in 1..=6 {
+        dso.ok(&["req", "add", "--title", &format!("Requirement {n}")]);
+    }
+    // REQ-1: commit + passing test named after it → verified.
+    // REQ-2: commit + mapped failing test → failing.
+    // REQ-3: item done, no commit, no test → untested.
+    // REQ-4: item without commits → not implemented. REQ-5: nothing → not implemented.
+    // REQ-6: commit + skipped test only → untested.
+    for (req, title) in [("REQ-1", "login"), ("REQ-2", "lockout"), ("REQ-3", "docs"), ("REQ-4", "later"), ("REQ-6", "audit")] {
+        dso.ok(&["backlog", "add", "--title", title, "--req", req]);
+    }
+    for state in ["ready", "in-progress", "review", "done"] {
+        dso.ok(&["backlog", "move", "BL-3", state]);
+    }
+    let repo = dso.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["commit", "-q", "--allow-empty", "-m", "BL-1: login form"]);
+    git(&repo, &["commit", "-q", "--allow-empty", "-m", "Lockout (BL-2)\n\nAlso touches BL-5, BL-12."]);
+    git(&repo, &["commit", "-q", "--allow-empty", "-m", "chore: nothing linked"]);
+    git(&repo, &["commit", "-q", "--allow-empty", "-m", "audit trail for BL-5"]);
+    let out = dso.ok(&["trace", "link-commits", "--repo", "repo"]);
+    assert!(out.contains("scanned 4 commits, linked 4"), "{out}");
+    // Linking again adds nothing (and appends no event).
+    assert!(dso.ok(&["trace", "link-commits", "--repo", "repo"]).contains("linked 0"));
+    let map = fixtures.join("map.txt");
+    assert!(dso.ok(&["trace", "map", map.to_str().unwrap()]).contains("mapped 1"));
+
+    let junit = fixtures.join("junit.xml");
+    let traces = dso.json(&["trace", "--junit", junit.to_str().unwrap()]);
+    let got: Vec<(String, String)> = traces
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["requirement"].as_str().unwrap().to_owned(), t["status"].as_str().unwrap().to_owned()))
+        .collect();
+    let want = [
+        ("REQ-1", "verified"),
+        ("REQ-2", "failing"),
+        ("REQ-3", "untested"),
+        ("REQ-4", "not-implemented"),
+        ("REQ-5", "not-implemented"),
+        ("REQ-6", "untested"),
+    ];
+    assert_eq!(got, want.map(|(a, b)| (a.to_owned(), b.to_owned())));
+    assert_eq!(traces[0]["tests"][0]["case"], "auth.test_REQ_1_login_with_password");
+    assert_eq!(traces[1]["commits"].as_array().unwrap().len(), 1);
+
+    // One requirement, as a table.
+    let out = dso.ok(&["trace", "REQ-1", "--junit", junit.to_str().unwrap()]);
+    assert!(out.contains("verified") && out.contains("BL-1") && out.contains("1 row"), "{out}");
+    let err = dso.fails(&["trace", "REQ-99"]);
+    assert!(err.contains("unknown requirement `REQ-99`"), "{err}");
+    std::fs::write(dso.path().join("broken.xml"), "<testsuite>\n<testcase name='a'>\n</testsuite>").unwrap();
+    let err = dso.fails(&["trace", "--junit", "broken.xml"]);
+    assert!(err.contains("broken.xml:"), "{err}");
+}
