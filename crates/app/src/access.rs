@@ -55,7 +55,10 @@ fn now() -> String {
 pub fn valid_user_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
@@ -78,9 +81,8 @@ fn check_user_name(name: &str) -> Result<(), AppError> {
 pub(crate) async fn load_policy(store: &Store) -> Result<Policy, AppError> {
     match store.rbac_policy().await? {
         None => Ok(Policy::default_set()),
-        Some((version, text)) => {
-            Policy::parse(&format!("rbac policy version {version}"), &text).map_err(AppError::Policy)
-        }
+        Some((version, text)) => Policy::parse(&format!("rbac policy version {version}"), &text)
+            .map_err(AppError::Policy),
     }
 }
 
@@ -145,7 +147,11 @@ pub(crate) async fn authenticate(
         return Err(refused_err(refuse(Some(id), Some(&row.user_name), &reason)));
     }
     let Some(user) = store.user(&row.user_name).await? else {
-        return Err(refused_err(refuse(Some(id), None, "the token's user does not exist")));
+        return Err(refused_err(refuse(
+            Some(id),
+            None,
+            "the token's user does not exist",
+        )));
     };
     if user.disabled {
         let reason = format!("user {} is disabled", user.name);
@@ -288,13 +294,19 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 /// True when `password` matches the stored argon2 PHC string.
 pub fn verify_password(password: &str, phc: &str) -> bool {
     use argon2::password_hash::PasswordVerifier as _;
-    argon2::password_hash::phc::PasswordHash::new(phc)
-        .is_ok_and(|hash| argon2::Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+    argon2::password_hash::phc::PasswordHash::new(phc).is_ok_and(|hash| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok()
+    })
 }
 
 /// Inserts the owner's user row (a superuser) at `dso init`, inside the
 /// transaction that records the workspace's creation.
-pub(crate) async fn insert_owner(ctx: &Context, tx: &mut dso_store::WriteTx) -> Result<(), AppError> {
+pub(crate) async fn insert_owner(
+    ctx: &Context,
+    tx: &mut dso_store::WriteTx,
+) -> Result<(), AppError> {
     let owner = &ctx.workspace.config.workspace.owner;
     check_user_name(owner)?;
     if tx.user_exists(owner).await? {
@@ -364,7 +376,13 @@ pub async fn add_user(
 /// `dso user list`.
 pub async fn list_users(ctx: &Context) -> Result<Vec<UserView>, AppError> {
     authorize(ctx, Action::UserRead, &Resource::kind("users")).await?;
-    Ok(ctx.store.users().await?.into_iter().map(UserView::from).collect())
+    Ok(ctx
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .map(UserView::from)
+        .collect())
 }
 
 /// `dso user disable|enable`.
@@ -414,21 +432,30 @@ pub async fn set_password(ctx: &Context, name: &str, password: &str) -> Result<(
 }
 
 async fn existing_user(ctx: &Context, name: &str) -> Result<UserRow, AppError> {
-    ctx.store.user(name).await?.ok_or_else(|| AppError::Unknown {
-        kind: "user",
-        value: name.to_owned(),
-        hint: Some("`dso user list` shows the users".into()),
-    })
+    ctx.store
+        .user(name)
+        .await?
+        .ok_or_else(|| AppError::Unknown {
+            kind: "user",
+            value: name.to_owned(),
+            hint: Some("`dso user list` shows the users".into()),
+        })
 }
 
 /// `dso role grant|revoke USER ROLE`. Returns false when nothing changed.
-pub async fn set_role(ctx: &Context, user: &str, role_key: &str, grant: bool) -> Result<bool, AppError> {
+pub async fn set_role(
+    ctx: &Context,
+    user: &str,
+    role_key: &str,
+    grant: bool,
+) -> Result<bool, AppError> {
     let role_id = crate::model::role_id(role_key)?;
     let acting = authorize(ctx, Action::RoleManage, &Resource::one("user", user)).await?;
     existing_user(ctx, user).await?;
     let mut tx = ctx.store.begin_write().await?;
     let changed = if grant {
-        tx.grant_role(user, &role_id, &now(), &ctx.actor.user).await?
+        tx.grant_role(user, &role_id, &now(), &ctx.actor.user)
+            .await?
     } else {
         tx.revoke_role(user, &role_id).await?
     };
@@ -436,7 +463,12 @@ pub async fn set_role(ctx: &Context, user: &str, role_key: &str, grant: bool) ->
         return Ok(false);
     }
     let event = NewEvent {
-        ty: if grant { types::ROLE_GRANTED } else { types::ROLE_REVOKED }.into(),
+        ty: if grant {
+            types::ROLE_GRANTED
+        } else {
+            types::ROLE_REVOKED
+        }
+        .into(),
         subject: Some(format!("user {user}")),
         data: serde_json::json!({ "user": user, "role": role_id }),
     };
@@ -505,7 +537,9 @@ pub fn parse_expiry(text: &str) -> Result<Option<String>, AppError> {
         .filter(|&i| i > 0 && i == text.len() - 1)
         .map(|i| text.split_at(i))
     {
-        let n: i64 = n.parse().map_err(|_| bad(format!("`{text}` is too large")))?;
+        let n: i64 = n
+            .parse()
+            .map_err(|_| bad(format!("`{text}` is too large")))?;
         let secs = match unit {
             "s" => Some(n),
             "m" => n.checked_mul(60),
@@ -584,13 +618,23 @@ pub async fn create_token(
 }
 
 /// `dso token list`: your tokens, or everyone's (`all`, with user.read).
-pub async fn list_tokens(ctx: &Context, user: Option<&str>, all: bool) -> Result<Vec<TokenView>, AppError> {
+pub async fn list_tokens(
+    ctx: &Context,
+    user: Option<&str>,
+    all: bool,
+) -> Result<Vec<TokenView>, AppError> {
     let me = ctx.session.principal.user.clone();
     let who = if all { None } else { Some(user.unwrap_or(&me)) };
     if who != Some(me.as_str()) {
         authorize(ctx, Action::UserRead, &Resource::kind("tokens")).await?;
     }
-    Ok(ctx.store.tokens(who).await?.into_iter().map(TokenView::from).collect())
+    Ok(ctx
+        .store
+        .tokens(who)
+        .await?
+        .into_iter()
+        .map(TokenView::from)
+        .collect())
 }
 
 /// `dso token revoke ID` or `--user U --all`. Returns the ids revoked.
@@ -603,12 +647,18 @@ pub async fn revoke_tokens(
     let (owner, ids) = match (token, user) {
         (Some(t), _) => {
             // Accept the id, or a whole token (its id is taken; the secret is not kept).
-            let id = parse_token(t.trim()).map_or(t.trim(), |(id, _)| id).to_owned();
-            let row = ctx.store.token(&id).await?.ok_or_else(|| AppError::Unknown {
-                kind: "token",
-                value: id.clone(),
-                hint: Some("`dso token list` shows token ids".into()),
-            })?;
+            let id = parse_token(t.trim())
+                .map_or(t.trim(), |(id, _)| id)
+                .to_owned();
+            let row = ctx
+                .store
+                .token(&id)
+                .await?
+                .ok_or_else(|| AppError::Unknown {
+                    kind: "token",
+                    value: id.clone(),
+                    hint: Some("`dso token list` shows token ids".into()),
+                })?;
             (row.user_name, vec![id])
         }
         (None, Some(u)) => {
@@ -682,7 +732,9 @@ pub async fn set_policy(ctx: &Context, name: &str, text: &str) -> Result<Appende
     }
     let sha = hex::encode(sha2::Sha256::digest(text.as_bytes()));
     let mut tx = ctx.store.begin_write().await?;
-    let version = tx.set_rbac_policy(text, &sha, &now(), &ctx.actor.user).await?;
+    let version = tx
+        .set_rbac_policy(text, &sha, &now(), &ctx.actor.user)
+        .await?;
     let event = NewEvent {
         ty: types::POLICY_UPDATED.into(),
         subject: Some("rbac policy".into()),

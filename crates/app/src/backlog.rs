@@ -111,8 +111,17 @@ fn stored(err: serde_json::Error) -> AppError {
 /// `dso backlog flow set`: states in order, and transitions (`from:to`);
 /// without transitions, each state moves to its neighbours. Every item's
 /// state must remain in the flow.
-pub async fn set_flow(ctx: &Context, states: &[String], transitions: &[String]) -> Result<Flow, AppError> {
-    let role = authorize(ctx, Action::BacklogConfigure, &Resource::kind("backlog flow")).await?;
+pub async fn set_flow(
+    ctx: &Context,
+    states: &[String],
+    transitions: &[String],
+) -> Result<Flow, AppError> {
+    let role = authorize(
+        ctx,
+        Action::BacklogConfigure,
+        &Resource::kind("backlog flow"),
+    )
+    .await?;
     let bad = |message: String| AppError::Input {
         location: "backlog flow".into(),
         message,
@@ -230,7 +239,13 @@ async fn check_links(
             return Err(bad(format!("requirement `{r}` does not exist")));
         }
     }
-    let known: Vec<String> = ctx.store.backlog_items().await?.into_iter().map(|i| i.key).collect();
+    let known: Vec<String> = ctx
+        .store
+        .backlog_items()
+        .await?
+        .into_iter()
+        .map(|i| i.key)
+        .collect();
     for d in depends_on {
         if d == key {
             return Err(bad(format!("{key} cannot depend on itself")));
@@ -296,8 +311,17 @@ fn dedup(mut v: Vec<String>) -> Vec<String> {
 
 /// `dso backlog edit`.
 pub async fn edit(ctx: &Context, key: &str, fields: ItemFields) -> Result<ItemView, AppError> {
-    let role = authorize(ctx, Action::BacklogWrite, &Resource::one("backlog item", key)).await?;
-    let mut item = ctx.store.backlog_item(key).await?.ok_or_else(|| unknown_item(key))?;
+    let role = authorize(
+        ctx,
+        Action::BacklogWrite,
+        &Resource::one("backlog item", key),
+    )
+    .await?;
+    let mut item = ctx
+        .store
+        .backlog_item(key)
+        .await?
+        .ok_or_else(|| unknown_item(key))?;
     if let Some(kind) = fields.kind {
         check_kind(&kind)?;
         item.kind = kind;
@@ -345,13 +369,25 @@ pub async fn edit(ctx: &Context, key: &str, fields: ItemFields) -> Result<ItemVi
 
 /// `dso backlog move KEY STATE`: only along the flow's transitions.
 pub async fn move_item(ctx: &Context, key: &str, state: &str) -> Result<ItemView, AppError> {
-    let role = authorize(ctx, Action::BacklogWrite, &Resource::one("backlog item", key)).await?;
-    let mut item = ctx.store.backlog_item(key).await?.ok_or_else(|| unknown_item(key))?;
+    let role = authorize(
+        ctx,
+        Action::BacklogWrite,
+        &Resource::one("backlog item", key),
+    )
+    .await?;
+    let mut item = ctx
+        .store
+        .backlog_item(key)
+        .await?
+        .ok_or_else(|| unknown_item(key))?;
     let flow = current_flow(ctx).await?;
     if !flow.has_state(state) {
         return Err(AppError::Input {
             location: key.to_owned(),
-            message: format!("`{state}` is not a state of the flow ({})", flow.states.join(" → ")),
+            message: format!(
+                "`{state}` is not a state of the flow ({})",
+                flow.states.join(" → ")
+            ),
         });
     }
     if !flow.can_move(&item.state, state) {
@@ -362,7 +398,11 @@ pub async fn move_item(ctx: &Context, key: &str, state: &str) -> Result<ItemView
                 "the flow does not move {} to {state}; from {} it moves to {}",
                 item.state,
                 item.state,
-                if next.is_empty() { "nowhere".to_owned() } else { next.join(", ") }
+                if next.is_empty() {
+                    "nowhere".to_owned()
+                } else {
+                    next.join(", ")
+                }
             ),
         });
     }
@@ -410,7 +450,12 @@ pub async fn list(
 
 /// `dso backlog show`.
 pub async fn show(ctx: &Context, key: &str) -> Result<ItemView, AppError> {
-    authorize(ctx, Action::BacklogRead, &Resource::one("backlog item", key)).await?;
+    authorize(
+        ctx,
+        Action::BacklogRead,
+        &Resource::one("backlog item", key),
+    )
+    .await?;
     ctx.store
         .backlog_item(key)
         .await?
@@ -435,8 +480,18 @@ pub struct ImportReport {
 
 /// `dso backlog import FILE`: every item is checked before any is stored;
 /// all are stored in one transaction, each with its `ticket.created` event.
-pub async fn import(ctx: &Context, name: &str, text: &str, format: ImportFormat) -> Result<ImportReport, AppError> {
-    let role = authorize(ctx, Action::BacklogWrite, &Resource::one("backlog import", name)).await?;
+pub async fn import(
+    ctx: &Context,
+    name: &str,
+    text: &str,
+    format: ImportFormat,
+) -> Result<ImportReport, AppError> {
+    let role = authorize(
+        ctx,
+        Action::BacklogWrite,
+        &Resource::one("backlog import", name),
+    )
+    .await?;
     let parsed = match format {
         ImportFormat::Csv => backlog::parse_csv(name, text),
         ImportFormat::Jira => backlog::parse_jira(name, text),
@@ -446,7 +501,13 @@ pub async fn import(ctx: &Context, name: &str, text: &str, format: ImportFormat)
         message: e.message,
     })?;
     let flow = current_flow(ctx).await?;
-    let existing: Vec<String> = ctx.store.backlog_items().await?.into_iter().map(|i| i.key).collect();
+    let existing: Vec<String> = ctx
+        .store
+        .backlog_items()
+        .await?
+        .into_iter()
+        .map(|i| i.key)
+        .collect();
     let mut used = existing.clone();
     let mut keys = Vec::new();
     for item in &parsed {
@@ -482,7 +543,15 @@ pub async fn import(ctx: &Context, name: &str, text: &str, format: ImportFormat)
             .filter(|d| format == ImportFormat::Csv || used.contains(d))
             .cloned()
             .collect();
-        check_links(ctx, &item.location, key, &item.requirements, &depends_on, &keys).await?;
+        check_links(
+            ctx,
+            &item.location,
+            key,
+            &item.requirements,
+            &depends_on,
+            &keys,
+        )
+        .await?;
         let state = state_for(&flow, item, &mut warnings);
         rows.push(ItemRow {
             key: key.clone(),

@@ -50,10 +50,16 @@ pub const IMPORT_BATCH: usize = 500;
 
 /// `dso event emit`: appends one event after checking that the acting user
 /// may emit events and holds `role` when they claim to act in it.
-pub async fn record(ctx: &Context, new: NewEvent, role: Option<&str>) -> Result<AppendedEntry, AppError> {
+pub async fn record(
+    ctx: &Context,
+    new: NewEvent,
+    role: Option<&str>,
+) -> Result<AppendedEntry, AppError> {
     let resource = Resource::one("event type", &new.ty);
     let granted = authorize(ctx, Action::EventEmit, &resource).await?;
-    let role = claim_role(ctx, role, Action::EventEmit, &resource).await?.or(granted);
+    let role = claim_role(ctx, role, Action::EventEmit, &resource)
+        .await?
+        .or(granted);
     let actor = dso_audit::Actor {
         user: ctx.actor.user.clone(),
         role,
@@ -77,7 +83,10 @@ async fn claim_role(
         return Ok(Some(role));
     }
     let mut forbidden = Forbidden::new(principal, action.id(), resource);
-    forbidden.reason = Some(format!("{} does not hold the role `{role}` it claims", principal.user));
+    forbidden.reason = Some(format!(
+        "{} does not hold the role `{role}` it claims",
+        principal.user
+    ));
     Err(crate::access::deny(ctx, forbidden).await)
 }
 
@@ -146,7 +155,9 @@ pub async fn import(
 ) -> Result<u64, AppError> {
     let resource = Resource::one("event file", name);
     let granted = authorize(ctx, Action::EventImport, &resource).await?;
-    let role = claim_role(ctx, role, Action::EventImport, &resource).await?.or(granted);
+    let role = claim_role(ctx, role, Action::EventImport, &resource)
+        .await?
+        .or(granted);
     let actor = dso_audit::Actor {
         user: ctx.actor.user.clone(),
         role,

@@ -89,7 +89,12 @@ fn acting_role(ctx: &Context, performer: &str) -> Option<Option<String>> {
     }
 }
 
-async fn table2_denial(ctx: &Context, action: Action, resource: &Resource, performer: &str) -> AppError {
+async fn table2_denial(
+    ctx: &Context,
+    action: Action,
+    resource: &Resource,
+    performer: &str,
+) -> AppError {
     let mut forbidden = Forbidden::new(&ctx.session.principal, action.id(), resource);
     forbidden.reason = Some(format!(
         "Table 2: only the {performer} ({}) may do this",
@@ -119,7 +124,10 @@ pub async fn send(
     })?;
     let resource = Resource::one(
         "exchange",
-        &format!("{} {} ({} → {})", route.item, route.name, route.sender, route.receiver),
+        &format!(
+            "{} {} ({} → {})",
+            route.item, route.name, route.sender, route.receiver
+        ),
     );
     let granted = authorize(ctx, Action::ExchangeSend, &resource).await?;
     let Some(role) = acting_role(ctx, &route.sender) else {
@@ -139,13 +147,25 @@ pub async fn send(
     }
     let title = title
         .map(str::to_owned)
-        .or_else(|| content.lines().find(|l| !l.trim().is_empty()).map(|l| l.trim_start_matches('#').trim().to_owned()))
+        .or_else(|| {
+            content
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .map(|l| l.trim_start_matches('#').trim().to_owned())
+        })
         .unwrap_or_else(|| route.name.clone());
-    let title: String = title.chars().filter(|c| !c.is_control()).take(200).collect();
+    let title: String = title
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
     let sha = hex::encode(sha2::Sha256::digest(content.as_bytes()));
     let now = dso_audit::format_time(jiff::Timestamp::now());
     let mut tx = ctx.store.begin_write().await?;
-    let id = dso_governance::requirement::next_id("DOC", &tx.ids_with_prefix(IdKind::Document, "DOC-").await?);
+    let id = dso_governance::requirement::next_id(
+        "DOC",
+        &tx.ids_with_prefix(IdKind::Document, "DOC-").await?,
+    );
     let version = tx.latest_document_version(&route.item).await? + 1;
     let row = DocumentRow {
         id: id.clone(),
@@ -180,13 +200,25 @@ pub async fn send(
 }
 
 /// `dso exchange ack|return DOC`: the receiver's answer.
-pub async fn respond(ctx: &Context, id: &str, accept: bool, note: Option<&str>) -> Result<DocumentView, AppError> {
-    let doc = ctx.store.document(id).await?.ok_or_else(|| AppError::Unknown {
-        kind: "document",
-        value: id.to_owned(),
-        hint: Some("`dso exchange list` shows the documents".into()),
-    })?;
-    let resource = Resource::one("exchange", &format!("{id} ({} v{} to {})", doc.item, doc.version, doc.receiver));
+pub async fn respond(
+    ctx: &Context,
+    id: &str,
+    accept: bool,
+    note: Option<&str>,
+) -> Result<DocumentView, AppError> {
+    let doc = ctx
+        .store
+        .document(id)
+        .await?
+        .ok_or_else(|| AppError::Unknown {
+            kind: "document",
+            value: id.to_owned(),
+            hint: Some("`dso exchange list` shows the documents".into()),
+        })?;
+    let resource = Resource::one(
+        "exchange",
+        &format!("{id} ({} v{} to {})", doc.item, doc.version, doc.receiver),
+    );
     let granted = authorize(ctx, Action::ExchangeRespond, &resource).await?;
     let Some(role) = acting_role(ctx, &doc.receiver) else {
         return Err(table2_denial(ctx, Action::ExchangeRespond, &resource, &doc.receiver).await);
@@ -208,16 +240,28 @@ pub async fn respond(ctx: &Context, id: &str, accept: bool, note: Option<&str>) 
     let now = dso_audit::format_time(jiff::Timestamp::now());
     let role_name = role.clone().unwrap_or_else(|| "workspace-owner".into());
     let mut tx = ctx.store.begin_write().await?;
-    if !tx.respond_document(id, state, &ctx.actor.user, &role_name, note, &now).await? {
+    if !tx
+        .respond_document(id, state, &ctx.actor.user, &role_name, note, &now)
+        .await?
+    {
         return Err(AppError::Conflict(format!("{id} was answered meanwhile")));
     }
     let event = NewEvent {
-        ty: if accept { types::EXCHANGE_ACKNOWLEDGED } else { types::EXCHANGE_RETURNED }.into(),
+        ty: if accept {
+            types::EXCHANGE_ACKNOWLEDGED
+        } else {
+            types::EXCHANGE_RETURNED
+        }
+        .into(),
         subject: Some(id.to_owned()),
         data: serde_json::json!({ "exchange": doc.exchange, "item": doc.item, "version": doc.version, "sha256": doc.sha256, "note": note }),
     };
     commit(ctx, tx, role.or(granted), vec![event]).await?;
-    let doc = ctx.store.document(id).await?.ok_or_else(|| AppError::Conflict(format!("{id} vanished")))?;
+    let doc = ctx
+        .store
+        .document(id)
+        .await?
+        .ok_or_else(|| AppError::Conflict(format!("{id} vanished")))?;
     Ok(view(doc, false))
 }
 

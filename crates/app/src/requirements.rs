@@ -120,13 +120,21 @@ async fn check_parent(ctx: &Context, parent: Option<&str>) -> Result<(), AppErro
 
 /// `dso req add`.
 pub async fn add(ctx: &Context, new: NewRequirement) -> Result<RequirementView, AppError> {
-    let role = authorize(ctx, Action::RequirementWrite, &Resource::kind("requirements")).await?;
+    let role = authorize(
+        ctx,
+        Action::RequirementWrite,
+        &Resource::kind("requirements"),
+    )
+    .await?;
     check_parent(ctx, new.parent.as_deref()).await?;
     let now = dso_audit::format_time(jiff::Timestamp::now());
     let mut tx = ctx.store.begin_write().await?;
     let id = match new.id {
         Some(id) => id,
-        None => requirement::next_id("REQ", &tx.ids_with_prefix(IdKind::Requirement, "REQ-").await?),
+        None => requirement::next_id(
+            "REQ",
+            &tx.ids_with_prefix(IdKind::Requirement, "REQ-").await?,
+        ),
     };
     let req = Requirement {
         id: id.clone(),
@@ -140,11 +148,18 @@ pub async fn add(ctx: &Context, new: NewRequirement) -> Result<RequirementView, 
         arch_element: new.arch_element.filter(|a| !a.is_empty()),
     };
     req.validate().map_err(|e| invalid(&id, e))?;
-    if tx.ids_with_prefix(IdKind::Requirement, &id).await?.contains(&id) {
-        return Err(AppError::Conflict(format!("requirement `{id}` already exists")));
+    if tx
+        .ids_with_prefix(IdKind::Requirement, &id)
+        .await?
+        .contains(&id)
+    {
+        return Err(AppError::Conflict(format!(
+            "requirement `{id}` already exists"
+        )));
     }
     let row = to_row(&req, 1, &now, &now);
-    tx.save_requirement(&row, &snapshot(&req), &ctx.actor.user).await?;
+    tx.save_requirement(&row, &snapshot(&req), &ctx.actor.user)
+        .await?;
     let event = NewEvent {
         ty: types::REQUIREMENT_CREATED.into(),
         subject: Some(id.clone()),
@@ -156,9 +171,22 @@ pub async fn add(ctx: &Context, new: NewRequirement) -> Result<RequirementView, 
 
 /// `dso req edit`: a new version with the patch applied. Errors when
 /// nothing would change.
-pub async fn edit(ctx: &Context, id: &str, patch: &Patch) -> Result<(RequirementView, Vec<FieldChange>), AppError> {
-    let role = authorize(ctx, Action::RequirementWrite, &Resource::one("requirement", id)).await?;
-    let current = ctx.store.requirement(id).await?.ok_or_else(|| unknown(id))?;
+pub async fn edit(
+    ctx: &Context,
+    id: &str,
+    patch: &Patch,
+) -> Result<(RequirementView, Vec<FieldChange>), AppError> {
+    let role = authorize(
+        ctx,
+        Action::RequirementWrite,
+        &Resource::one("requirement", id),
+    )
+    .await?;
+    let current = ctx
+        .store
+        .requirement(id)
+        .await?
+        .ok_or_else(|| unknown(id))?;
     if let Some(p) = patch.parent.as_deref().filter(|p| !p.is_empty()) {
         check_parent(ctx, Some(p)).await?;
     }
@@ -175,7 +203,8 @@ pub async fn edit(ctx: &Context, id: &str, patch: &Patch) -> Result<(Requirement
     let now = dso_audit::format_time(jiff::Timestamp::now());
     let mut tx = ctx.store.begin_write().await?;
     let row = to_row(&new, current.version + 1, &current.created_at, &now);
-    tx.save_requirement(&row, &snapshot(&new), &ctx.actor.user).await?;
+    tx.save_requirement(&row, &snapshot(&new), &ctx.actor.user)
+        .await?;
     let event = NewEvent {
         ty: types::REQUIREMENT_UPDATED.into(),
         subject: Some(id.to_owned()),
@@ -191,13 +220,29 @@ pub async fn edit(ctx: &Context, id: &str, patch: &Patch) -> Result<(Requirement
 
 /// `dso req list`.
 pub async fn list(ctx: &Context) -> Result<Vec<RequirementView>, AppError> {
-    authorize(ctx, Action::RequirementRead, &Resource::kind("requirements")).await?;
-    Ok(ctx.store.requirements().await?.into_iter().map(from_row).collect())
+    authorize(
+        ctx,
+        Action::RequirementRead,
+        &Resource::kind("requirements"),
+    )
+    .await?;
+    Ok(ctx
+        .store
+        .requirements()
+        .await?
+        .into_iter()
+        .map(from_row)
+        .collect())
 }
 
 /// `dso req show`.
 pub async fn show(ctx: &Context, id: &str) -> Result<RequirementView, AppError> {
-    authorize(ctx, Action::RequirementRead, &Resource::one("requirement", id)).await?;
+    authorize(
+        ctx,
+        Action::RequirementRead,
+        &Resource::one("requirement", id),
+    )
+    .await?;
     ctx.store
         .requirement(id)
         .await?
@@ -207,7 +252,12 @@ pub async fn show(ctx: &Context, id: &str) -> Result<RequirementView, AppError> 
 
 /// `dso req history`: every version, each with its diff to the one before.
 pub async fn history(ctx: &Context, id: &str) -> Result<Vec<VersionView>, AppError> {
-    authorize(ctx, Action::RequirementRead, &Resource::one("requirement", id)).await?;
+    authorize(
+        ctx,
+        Action::RequirementRead,
+        &Resource::one("requirement", id),
+    )
+    .await?;
     let versions = ctx.store.requirement_versions(id).await?;
     if versions.is_empty() {
         return Err(unknown(id));
@@ -215,10 +265,11 @@ pub async fn history(ctx: &Context, id: &str) -> Result<Vec<VersionView>, AppErr
     let mut out = Vec::new();
     let mut previous: Option<Requirement> = None;
     for v in versions {
-        let req: Requirement = serde_json::from_str(&v.snapshot).map_err(|err| AppError::Input {
-            location: format!("requirement {id} version {}", v.version),
-            message: format!("stored snapshot is not readable: {err}"),
-        })?;
+        let req: Requirement =
+            serde_json::from_str(&v.snapshot).map_err(|err| AppError::Input {
+                location: format!("requirement {id} version {}", v.version),
+                message: format!("stored snapshot is not readable: {err}"),
+            })?;
         let changes = match &previous {
             None => Vec::new(),
             Some(prev) => requirement::diff(prev, &req),

@@ -78,14 +78,31 @@ pub struct LinkReport {
 }
 
 /// `dso trace link-commits`: links every commit that mentions an item key.
-pub async fn link_commits(ctx: &Context, commits: &[Commit], run_id: Option<&str>) -> Result<LinkReport, AppError> {
+pub async fn link_commits(
+    ctx: &Context,
+    commits: &[Commit],
+    run_id: Option<&str>,
+) -> Result<LinkReport, AppError> {
     let role = authorize(ctx, Action::BacklogWrite, &Resource::kind("commit links")).await?;
-    let keys: Vec<String> = ctx.store.backlog_items().await?.into_iter().map(|i| i.key).collect();
+    let keys: Vec<String> = ctx
+        .store
+        .backlog_items()
+        .await?
+        .into_iter()
+        .map(|i| i.key)
+        .collect();
     let now = dso_audit::format_time(jiff::Timestamp::now());
     let mut tx = ctx.store.begin_write().await?;
     let mut linked = Vec::new();
     for c in commits {
-        let summary: String = c.message.lines().next().unwrap_or_default().chars().take(200).collect();
+        let summary: String = c
+            .message
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(200)
+            .collect();
         for key in keys_in_message(&c.message, &keys) {
             let link = CommitLinkRow {
                 item_key: key.to_owned(),
@@ -119,7 +136,12 @@ pub async fn link_commits(ctx: &Context, commits: &[Commit], run_id: Option<&str
 
 /// `dso trace map FILE`: records which test cases verify which requirements.
 pub async fn map_tests(ctx: &Context, name: &str, text: &str) -> Result<usize, AppError> {
-    let role = authorize(ctx, Action::BacklogWrite, &Resource::one("test mapping", name)).await?;
+    let role = authorize(
+        ctx,
+        Action::BacklogWrite,
+        &Resource::one("test mapping", name),
+    )
+    .await?;
     let pairs = trace::parse_mapping(name, text).map_err(|e| AppError::Input {
         location: e.location,
         message: e.message,
@@ -165,13 +187,23 @@ pub fn junit_results(files: &[(String, String)]) -> Result<Vec<TestResult>, AppE
 }
 
 /// `dso trace [REQ]`: the chain and status of one requirement, or of all.
-pub async fn trace(ctx: &Context, requirement: Option<&str>, results: Vec<TestResult>) -> Result<Vec<RequirementTrace>, AppError> {
+pub async fn trace(
+    ctx: &Context,
+    requirement: Option<&str>,
+    results: Vec<TestResult>,
+) -> Result<Vec<RequirementTrace>, AppError> {
     let resource = match requirement {
         Some(r) => Resource::one("requirement", r),
         None => Resource::kind("requirements"),
     };
     authorize(ctx, Action::TraceRead, &resource).await?;
-    let mut requirements: Vec<String> = ctx.store.requirements().await?.into_iter().map(|r| r.id).collect();
+    let mut requirements: Vec<String> = ctx
+        .store
+        .requirements()
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
     if let Some(r) = requirement {
         if !requirements.iter().any(|x| x == r) {
             return Err(AppError::Unknown {

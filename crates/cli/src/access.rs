@@ -151,7 +151,14 @@ pub async fn run_user(options: &OpenOptions, command: UserCommand) -> miette::Re
             let rows: Vec<_> = users.iter().map(json).collect();
             print_rows(
                 format,
-                &["name", "roles", "superuser", "disabled", "has_password", "created_at"],
+                &[
+                    "name",
+                    "roles",
+                    "superuser",
+                    "disabled",
+                    "has_password",
+                    "created_at",
+                ],
                 &rows,
             );
         }
@@ -233,7 +240,15 @@ pub async fn run_token(options: &OpenOptions, command: TokenCommand) -> miette::
             let rows: Vec<_> = tokens.iter().map(json).collect();
             print_rows(
                 format,
-                &["id", "user", "scope", "status", "created_at", "expires_at", "revoked_at"],
+                &[
+                    "id",
+                    "user",
+                    "scope",
+                    "status",
+                    "created_at",
+                    "expires_at",
+                    "revoked_at",
+                ],
                 &rows,
             );
         }

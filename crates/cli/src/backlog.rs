@@ -124,11 +124,15 @@ pub async fn run(options: &OpenOptions, command: BacklogCommand) -> miette::Resu
             }
         }
         BacklogCommand::Edit { key, fields } => {
-            let item = backlog::edit(&ctx, &key, fields.fields()).await.map_err(report)?;
+            let item = backlog::edit(&ctx, &key, fields.fields())
+                .await
+                .map_err(report)?;
             println!("updated {}", item.key);
         }
         BacklogCommand::Move { key, state } => {
-            let item = backlog::move_item(&ctx, &key, &state).await.map_err(report)?;
+            let item = backlog::move_item(&ctx, &key, &state)
+                .await
+                .map_err(report)?;
             println!("moved {} to {}", item.key, item.state);
         }
         BacklogCommand::List {
@@ -143,7 +147,16 @@ pub async fn run(options: &OpenOptions, command: BacklogCommand) -> miette::Resu
             let rows: Vec<_> = items.iter().map(json).collect();
             print_rows(
                 format,
-                &["key", "kind", "state", "title", "estimate", "assignee", "sprint", "requirements"],
+                &[
+                    "key",
+                    "kind",
+                    "state",
+                    "title",
+                    "estimate",
+                    "assignee",
+                    "sprint",
+                    "requirements",
+                ],
                 &rows,
             );
         }
@@ -205,7 +218,11 @@ pub async fn run(options: &OpenOptions, command: BacklogCommand) -> miette::Resu
             for w in &report.warnings {
                 eprintln!("warning: {w}");
             }
-            println!("imported {} items: {}", report.created.len(), report.created.join(", "));
+            println!(
+                "imported {} items: {}",
+                report.created.len(),
+                report.created.join(", ")
+            );
         }
         BacklogCommand::Flow(FlowCommand::Show { format }) => {
             let flow = backlog::flow(&ctx).await.map_err(report)?;
@@ -223,7 +240,9 @@ pub async fn run(options: &OpenOptions, command: BacklogCommand) -> miette::Resu
             states,
             transitions,
         }) => {
-            let flow = backlog::set_flow(&ctx, &states, &transitions).await.map_err(report)?;
+            let flow = backlog::set_flow(&ctx, &states, &transitions)
+                .await
+                .map_err(report)?;
             println!(
                 "backlog flow set: {} ({} transitions)",
                 flow.states.join(" → "),

@@ -98,11 +98,23 @@ pub async fn run(options: &OpenOptions, command: ExchangeCommand) -> miette::Res
             println!("returned {} to {}", doc.id, doc.sender);
         }
         ExchangeCommand::List { item, format } => {
-            let docs = exchange::list(&ctx, item.as_deref()).await.map_err(report)?;
+            let docs = exchange::list(&ctx, item.as_deref())
+                .await
+                .map_err(report)?;
             let rows: Vec<_> = docs.iter().map(json).collect();
             print_rows(
                 format,
-                &["id", "item", "item_name", "version", "exchange", "title", "sender", "receiver", "state"],
+                &[
+                    "id",
+                    "item",
+                    "item_name",
+                    "version",
+                    "exchange",
+                    "title",
+                    "sender",
+                    "receiver",
+                    "state",
+                ],
                 &rows,
             );
         }
@@ -111,11 +123,20 @@ pub async fn run(options: &OpenOptions, command: ExchangeCommand) -> miette::Res
             match format {
                 Format::Json => print_json(&doc),
                 Format::Table => {
-                    println!("{}  {} {} v{} ({})  {}", doc.id, doc.item, doc.item_name, doc.version, doc.exchange, doc.title);
-                    println!("  from {} ({}) to {}  at {}", doc.sender, doc.sender_role, doc.receiver, doc.sent_at);
+                    println!(
+                        "{}  {} {} v{} ({})  {}",
+                        doc.id, doc.item, doc.item_name, doc.version, doc.exchange, doc.title
+                    );
+                    println!(
+                        "  from {} ({}) to {}  at {}",
+                        doc.sender, doc.sender_role, doc.receiver, doc.sent_at
+                    );
                     println!("  state: {}", doc.state);
                     if let (Some(who), Some(at)) = (&doc.responder, &doc.responded_at) {
-                        println!("  by {who} ({}) at {at}", doc.responder_role.as_deref().unwrap_or(""));
+                        println!(
+                            "  by {who} ({}) at {at}",
+                            doc.responder_role.as_deref().unwrap_or("")
+                        );
                     }
                     if let Some(n) = &doc.response_note {
                         println!("  note: {n}");

@@ -142,17 +142,34 @@ pub async fn run(options: &OpenOptions, command: ReqCommand) -> miette::Result<E
                 parent,
                 arch_element,
             };
-            let (req, changes) = requirements::edit(&ctx, &id, &patch).await.map_err(report)?;
+            let (req, changes) = requirements::edit(&ctx, &id, &patch)
+                .await
+                .map_err(report)?;
             println!(
                 "{} is now version {} (changed: {})",
                 req.requirement.id,
                 req.version,
-                changes.iter().map(|c| c.field).collect::<Vec<_>>().join(", ")
+                changes
+                    .iter()
+                    .map(|c| c.field)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
         ReqCommand::List { format } => {
-            let rows: Vec<_> = requirements::list(&ctx).await.map_err(report)?.iter().map(json).collect();
-            print_rows(format, &["id", "title", "kind", "priority", "status", "parent", "version"], &rows);
+            let rows: Vec<_> = requirements::list(&ctx)
+                .await
+                .map_err(report)?
+                .iter()
+                .map(json)
+                .collect();
+            print_rows(
+                format,
+                &[
+                    "id", "title", "kind", "priority", "status", "parent", "version",
+                ],
+                &rows,
+            );
         }
         ReqCommand::Show { id, format } => {
             let req = requirements::show(&ctx, &id).await.map_err(report)?;
@@ -161,7 +178,10 @@ pub async fn run(options: &OpenOptions, command: ReqCommand) -> miette::Result<E
                 Format::Table => {
                     let r = &req.requirement;
                     println!("{}  {}", r.id, r.title);
-                    println!("  type: {}  priority: {}  status: {}  version: {}", r.kind, r.priority, r.status, req.version);
+                    println!(
+                        "  type: {}  priority: {}  status: {}  version: {}",
+                        r.kind, r.priority, r.status, req.version
+                    );
                     if let Some(p) = &r.parent {
                         println!("  parent: {p}");
                     }
@@ -183,7 +203,10 @@ pub async fn run(options: &OpenOptions, command: ReqCommand) -> miette::Result<E
                 Format::Json => print_json(&versions),
                 Format::Table => {
                     for v in &versions {
-                        println!("version {}  {}  by {}", v.version, v.changed_at, v.changed_by);
+                        println!(
+                            "version {}  {}  by {}",
+                            v.version, v.changed_at, v.changed_by
+                        );
                         if v.version == 1 {
                             println!("  created");
                         }

@@ -45,7 +45,9 @@ pub async fn run(options: &OpenOptions, args: TraceArgs) -> miette::Result<ExitC
     match args.command {
         Some(TraceCommand::LinkCommits { repo, range }) => {
             let commits = trace::git_log(&repo, range.as_deref()).map_err(report)?;
-            let report = trace::link_commits(&ctx, &commits, None).await.map_err(report)?;
+            let report = trace::link_commits(&ctx, &commits, None)
+                .await
+                .map_err(report)?;
             println!(
                 "scanned {} commits, linked {}",
                 report.scanned,
@@ -90,7 +92,16 @@ pub async fn run(options: &OpenOptions, args: TraceArgs) -> miette::Result<ExitC
                     row["tests"] = t
                         .tests
                         .iter()
-                        .map(|c| format!("{} ({})", c.case, serde_json::to_value(c.outcome).expect("an enum serialises").as_str().unwrap_or_default()))
+                        .map(|c| {
+                            format!(
+                                "{} ({})",
+                                c.case,
+                                serde_json::to_value(c.outcome)
+                                    .expect("an enum serialises")
+                                    .as_str()
+                                    .unwrap_or_default()
+                            )
+                        })
                         .collect::<Vec<_>>()
                         .into();
                     if args.format == Format::Json {
@@ -99,7 +110,11 @@ pub async fn run(options: &OpenOptions, args: TraceArgs) -> miette::Result<ExitC
                     row
                 })
                 .collect();
-            print_rows(args.format, &["requirement", "status", "items", "commits", "tests"], &rows);
+            print_rows(
+                args.format,
+                &["requirement", "status", "items", "commits", "tests"],
+                &rows,
+            );
             if args.junit.is_empty() && args.format == Format::Table {
                 eprintln!("note: no --junit reports given, so no requirement can be verified yet");
             }

@@ -134,8 +134,13 @@ pub fn valid_key(key: &str) -> bool {
         Some((prefix, n)) => {
             !prefix.is_empty()
                 && prefix.len() <= 20
-                && prefix.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-                && prefix.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                && prefix
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                && prefix
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_uppercase())
                 && !n.is_empty()
                 && n.len() <= 9
                 && n.chars().all(|c| c.is_ascii_digit())
@@ -186,7 +191,9 @@ pub struct ImportError {
 /// Maps a kind as written (`Story`, `Bug`, `Sub-task`, `Vulnerability`) to an item kind.
 pub fn map_kind(kind: &str) -> Option<&'static str> {
     match slug(kind).as_str() {
-        "story" | "user-story" | "feature" | "epic" | "improvement" | "new-feature" => Some("story"),
+        "story" | "user-story" | "feature" | "epic" | "improvement" | "new-feature" => {
+            Some("story")
+        }
         "task" | "sub-task" | "subtask" => Some("task"),
         "defect" | "bug" => Some("defect"),
         "security" | "vulnerability" | "security-issue" => Some("security"),
@@ -228,8 +235,20 @@ pub fn parse_csv(name: &str, text: &str) -> Result<Vec<ImportedItem>, ImportErro
         )
     })?;
     let known = [
-        "title", "summary", "key", "kind", "type", "description", "state", "status", "estimate",
-        "points", "assignee", "sprint", "requirements", "depends-on",
+        "title",
+        "summary",
+        "key",
+        "kind",
+        "type",
+        "description",
+        "state",
+        "status",
+        "estimate",
+        "points",
+        "assignee",
+        "sprint",
+        "requirements",
+        "depends-on",
     ];
     if let Some(h) = headers.iter().find(|h| !known.contains(&h.as_str())) {
         return Err(err(
@@ -453,11 +472,8 @@ mod tests {
         assert!(Flow::linear(&["only"]).is_err());
         assert!(Flow::linear(&["a", "a"]).unwrap_err().0.contains("twice"));
         assert!(Flow::linear(&["A b", "c"]).is_err());
-        let err = Flow::new(
-            vec!["a".into(), "b".into()],
-            vec![("a".into(), "z".into())],
-        )
-        .unwrap_err();
+        let err =
+            Flow::new(vec!["a".into(), "b".into()], vec![("a".into(), "z".into())]).unwrap_err();
         assert!(err.0.contains("`z` is not a state"), "{err}");
     }
 
@@ -489,11 +505,21 @@ mod tests {
         assert_eq!(items[1].location, "items.csv:3");
 
         let err = parse_csv("items.csv", "title,points\nA,1\nB,lots\n").unwrap_err();
-        assert_eq!(err.to_string(), "items.csv:3: field `estimate`: `lots` is not a number");
+        assert_eq!(
+            err.to_string(),
+            "items.csv:3: field `estimate`: `lots` is not a number"
+        );
         let err = parse_csv("items.csv", "title,colour\nA,red\n").unwrap_err();
-        assert!(err.to_string().starts_with("items.csv:1: unknown column `colour`"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("items.csv:1: unknown column `colour`"),
+            "{err}"
+        );
         let err = parse_csv("items.csv", "title,kind\nA,epicish\n").unwrap_err();
-        assert!(err.to_string().starts_with("items.csv:2: field `kind`"), "{err}");
+        assert!(
+            err.to_string().starts_with("items.csv:2: field `kind`"),
+            "{err}"
+        );
         assert!(parse_csv("x.csv", "title\n\u{0}\u{ffff}\n").is_ok());
     }
 
@@ -518,7 +544,8 @@ mod tests {
         assert_eq!(items[1].kind, "defect");
         assert_eq!(items[1].depends_on, ["PROJ-1"]);
 
-        let err = parse_jira("jira.json", r#"{"issues": [{"key": "P-1", "fields": {}}]}"#).unwrap_err();
+        let err =
+            parse_jira("jira.json", r#"{"issues": [{"key": "P-1", "fields": {}}]}"#).unwrap_err();
         assert_eq!(
             err.to_string(),
             "jira.json: issues[0] (P-1): field `fields.summary`: missing or empty"

@@ -24,7 +24,11 @@ pub const PERFORMER_ROLES: &[(&str, &[&str])] = &[
     ("planning-engineer", &["project-manager", "program-manager"]),
     (
         "architect",
-        &["architect", "infrastructure-architect", "security-architect"],
+        &[
+            "architect",
+            "infrastructure-architect",
+            "security-architect",
+        ],
     ),
 ];
 
@@ -63,7 +67,11 @@ pub fn sendable_items() -> Vec<&'static str> {
         .filter(|x| !roles_of(&x.sender).is_empty())
         .map(|x| x.item.as_str())
         .collect();
-    items.sort_by_key(|i| i.trim_start_matches("IE").parse::<u32>().unwrap_or(u32::MAX));
+    items.sort_by_key(|i| {
+        i.trim_start_matches("IE")
+            .parse::<u32>()
+            .unwrap_or(u32::MAX)
+    });
     items.dedup();
     items
 }
@@ -94,9 +102,7 @@ pub fn route(item: &str, to: &str) -> Result<&'static Exchange, RouteError> {
 /// The first of `held` roles that acts as `performer`, if any.
 pub fn acting_role<'a>(held: &'a [String], performer: &str) -> Option<&'a str> {
     let roles = roles_of(performer);
-    held.iter()
-        .map(String::as_str)
-        .find(|r| roles.contains(r))
+    held.iter().map(String::as_str).find(|r| roles.contains(r))
 }
 
 #[cfg(test)]
@@ -140,7 +146,12 @@ mod tests {
                     policy.decide(&p, action, &Resource::kind("exchange")),
                     Decision::Allow { .. }
                 );
-                assert_eq!(allowed, mapped.contains(&role.id.as_str()), "{} {action}", role.id);
+                assert_eq!(
+                    allowed,
+                    mapped.contains(&role.id.as_str()),
+                    "{} {action}",
+                    role.id
+                );
             }
         }
     }
@@ -150,19 +161,32 @@ mod tests {
         assert_eq!(route("IE11", "architect").unwrap().id, "OE12");
         assert_eq!(route("ie11", "Business Expert").unwrap().id, "OE14");
         let err = route("IE11", "planning-engineer").unwrap_err();
-        assert!(matches!(&err, RouteError::WrongReceiver { receivers, .. } if receivers == &["architect", "business-expert"]));
-        assert!(matches!(route("IE3", "version-control"), Err(RouteError::UnknownItem(_))));
-        assert!(matches!(route("IE99", "x"), Err(RouteError::UnknownItem(_))));
+        assert!(
+            matches!(&err, RouteError::WrongReceiver { receivers, .. } if receivers == &["architect", "business-expert"])
+        );
+        assert!(matches!(
+            route("IE3", "version-control"),
+            Err(RouteError::UnknownItem(_))
+        ));
+        assert!(matches!(
+            route("IE99", "x"),
+            Err(RouteError::UnknownItem(_))
+        ));
         assert_eq!(
             sendable_items(),
-            ["IE5", "IE8", "IE9", "IE10", "IE11", "IE12", "IE13", "IE17", "IE19", "IE20", "IE21"]
+            [
+                "IE5", "IE8", "IE9", "IE10", "IE11", "IE12", "IE13", "IE17", "IE19", "IE20", "IE21"
+            ]
         );
     }
 
     #[test]
     fn acting_role_picks_a_held_role_of_the_performer() {
         let held = vec!["compliance".to_owned(), "product-owner".to_owned()];
-        assert_eq!(acting_role(&held, "product-management"), Some("product-owner"));
+        assert_eq!(
+            acting_role(&held, "product-management"),
+            Some("product-owner")
+        );
         assert_eq!(acting_role(&held, "architect"), None);
     }
 }

@@ -236,7 +236,8 @@ fn schema() -> Schema {
 impl Policy {
     /// The default policy set.
     pub fn default_set() -> Policy {
-        Policy::parse("rbac.cedar", DEFAULT_POLICY).expect("the default policy is tested to validate")
+        Policy::parse("rbac.cedar", DEFAULT_POLICY)
+            .expect("the default policy is tested to validate")
     }
 
     /// Parses `text` (named `name` in errors) and validates it against the schema.
@@ -248,10 +249,11 @@ impl Policy {
             problems,
         };
         let set = PolicySet::from_str(text).map_err(|errs| {
-            fail(errs
-                .iter()
-                .map(|e| problem(text, e, &e.to_string()))
-                .collect())
+            fail(
+                errs.iter()
+                    .map(|e| problem(text, e, &e.to_string()))
+                    .collect(),
+            )
         })?;
         let schema = schema();
         let result = Validator::new(schema.clone()).validate(&set, ValidationMode::Strict);
@@ -324,7 +326,12 @@ impl Policy {
         Decision::Allow { role }
     }
 
-    fn request(&self, principal: &Principal, action: Action, resource: &Resource) -> Option<Request> {
+    fn request(
+        &self,
+        principal: &Principal,
+        action: Action,
+        resource: &Resource,
+    ) -> Option<Request> {
         let context = Context::from_pairs([(
             "read_only".to_owned(),
             RestrictedExpression::new_bool(principal.read_only),
@@ -445,7 +452,11 @@ mod tests {
         let pim = dso_model::pim();
         assert_eq!(named.len(), pim.roles.len());
         for role in &pim.roles {
-            assert!(named.contains(&role.id.as_str()), "{} has no policy", role.id);
+            assert!(
+                named.contains(&role.id.as_str()),
+                "{} has no policy",
+                role.id
+            );
         }
     }
 
@@ -523,8 +534,11 @@ mod tests {
 
     #[test]
     fn bad_policies_are_refused_with_line_and_column() {
-        let err = Policy::parse("p.cedar", "permit(principal, action, resource)\nwhen { true }\nfoo;")
-            .unwrap_err();
+        let err = Policy::parse(
+            "p.cedar",
+            "permit(principal, action, resource)\nwhen { true }\nfoo;",
+        )
+        .unwrap_err();
         let text = err.to_string();
         assert!(text.starts_with("p.cedar:3:"), "{text}");
 
@@ -556,5 +570,46 @@ mod tests {
             policy.decide(&p, Action::BacklogRead, &Resource::one("x", "\u{0}")),
             Decision::Deny(_)
         ));
+    }
+
+    #[test]
+    fn the_documented_matrix_is_the_default_policy() {
+        let doc = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/governance.md"),
+        )
+        .expect("docs/governance.md exists");
+        let project = [
+            "requirement.read",
+            "backlog.read",
+            "exchange.read",
+            "trace.read",
+        ];
+        let oversight = ["audit.read", "user.read", "policy.read"];
+        for (role, actions) in matrix(&Policy::default_set()) {
+            let ids: Vec<&str> = actions.iter().map(|a| a.id()).collect();
+            let reads = if oversight.iter().all(|o| ids.contains(o)) {
+                "project + oversight"
+            } else {
+                "project"
+            };
+            let rest: Vec<&str> = ids
+                .iter()
+                .copied()
+                .filter(|a| !project.contains(a) && !oversight.contains(a) && *a != "token.self")
+                .collect();
+            let rest = if rest.is_empty() {
+                "—".to_owned()
+            } else {
+                rest.join(", ")
+            };
+            let row = doc
+                .lines()
+                .find(|l| l.contains(&format!("| `{role}`")))
+                .unwrap_or_else(|| panic!("docs/governance.md has no row for {role}"));
+            assert!(
+                row.ends_with(&format!("| {reads} | {rest} |")),
+                "docs/governance.md row for {role} is `{row}`; the policy says {reads} | {rest}"
+            );
+        }
     }
 }

@@ -120,7 +120,10 @@ impl Requirement {
             title: patch.title.clone().unwrap_or_else(|| self.title.clone()),
             text: patch.text.clone().unwrap_or_else(|| self.text.clone()),
             kind: patch.kind.clone().unwrap_or_else(|| self.kind.clone()),
-            priority: patch.priority.clone().unwrap_or_else(|| self.priority.clone()),
+            priority: patch
+                .priority
+                .clone()
+                .unwrap_or_else(|| self.priority.clone()),
             acceptance: patch
                 .acceptance
                 .clone()
@@ -139,7 +142,10 @@ impl Requirement {
             ("priority", self.priority.clone()),
             ("status", self.status.clone()),
             ("parent", self.parent.clone().unwrap_or_default()),
-            ("arch_element", self.arch_element.clone().unwrap_or_default()),
+            (
+                "arch_element",
+                self.arch_element.clone().unwrap_or_default(),
+            ),
             ("text", self.text.clone()),
             ("acceptance", self.acceptance.clone()),
         ]
@@ -222,7 +228,12 @@ pub fn line_diff(old: &str, new: &str) -> Vec<String> {
 pub fn next_id(prefix: &str, used: &[String]) -> String {
     let n = used
         .iter()
-        .filter_map(|id| id.strip_prefix(prefix)?.strip_prefix('-')?.parse::<u64>().ok())
+        .filter_map(|id| {
+            id.strip_prefix(prefix)?
+                .strip_prefix('-')?
+                .parse::<u64>()
+                .ok()
+        })
         .max()
         .unwrap_or(0);
     format!("{prefix}-{}", n + 1)
@@ -255,7 +266,10 @@ mod tests {
         });
         let err = bad.validate().unwrap_err();
         assert_eq!(err.field, "type");
-        assert!(err.to_string().contains("functional, nonfunctional, security"));
+        assert!(
+            err.to_string()
+                .contains("functional, nonfunctional, security")
+        );
         let mut r = req();
         r.id = "REQ 1".into();
         assert_eq!(r.validate().unwrap_err().field, "id");
@@ -280,7 +294,12 @@ mod tests {
         assert_eq!(fields, ["priority", "arch_element", "text"]);
         assert_eq!(
             changes[2].lines,
-            [" Users log in.", "-With a password.", "+With a passkey.", "+Or a password."]
+            [
+                " Users log in.",
+                "-With a password.",
+                "+With a passkey.",
+                "+Or a password."
+            ]
         );
         assert!(diff(&old, &old).is_empty());
     }

@@ -93,7 +93,8 @@ pub fn mentions(case: &str, id: &str) -> bool {
         let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_alphanumeric());
         // A following underscore is a boundary only if no digit follows it
         // (REQ_1_login mentions REQ_1; REQ_12 does not).
-        boundary(before) && (boundary(after) && !case[at + id.len()..].starts_with(|c: char| c.is_ascii_digit()))
+        boundary(before)
+            && (boundary(after) && !case[at + id.len()..].starts_with(|c: char| c.is_ascii_digit()))
     })
 }
 
@@ -190,7 +191,8 @@ pub fn parse_junit(name: &str, xml: &str) -> Result<Vec<TestResult>, JunitError>
                         let mut class = None;
                         let mut case = None;
                         for attr in e.attributes() {
-                            let attr = attr.map_err(|e| err(&reader, format!("invalid attribute: {e}")))?;
+                            let attr =
+                                attr.map_err(|e| err(&reader, format!("invalid attribute: {e}")))?;
                             let value = attr
                                 .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                                 .map_err(|e| err(&reader, format!("invalid attribute value: {e}")))?
@@ -201,7 +203,8 @@ pub fn parse_junit(name: &str, xml: &str) -> Result<Vec<TestResult>, JunitError>
                                 _ => {}
                             }
                         }
-                        let case = case.ok_or_else(|| err(&reader, "a <testcase> has no `name`".into()))?;
+                        let case =
+                            case.ok_or_else(|| err(&reader, "a <testcase> has no `name`".into()))?;
                         let id = match class.filter(|c| !c.is_empty()) {
                             Some(c) => format!("{c}.{case}"),
                             None => case,
@@ -296,13 +299,30 @@ mod tests {
         assert_eq!(
             r,
             [
-                TestResult { case: "auth.test_REQ_1_login".into(), outcome: Outcome::Passed },
-                TestResult { case: "auth.lockout".into(), outcome: Outcome::Failed },
-                TestResult { case: "later".into(), outcome: Outcome::Skipped },
+                TestResult {
+                    case: "auth.test_REQ_1_login".into(),
+                    outcome: Outcome::Passed
+                },
+                TestResult {
+                    case: "auth.lockout".into(),
+                    outcome: Outcome::Failed
+                },
+                TestResult {
+                    case: "later".into(),
+                    outcome: Outcome::Skipped
+                },
             ]
         );
-        let err = parse_junit("r.xml", "<testsuite>\n<testcase classname='a'/>\n</testsuite>").unwrap_err();
-        assert!(err.to_string().starts_with("r.xml:2: a <testcase> has no `name`"), "{err}");
+        let err = parse_junit(
+            "r.xml",
+            "<testsuite>\n<testcase classname='a'/>\n</testsuite>",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("r.xml:2: a <testcase> has no `name`"),
+            "{err}"
+        );
         assert!(parse_junit("r.xml", "<testsuite><testcase name='x'></testsuite>").is_err());
     }
 
@@ -314,7 +334,9 @@ mod tests {
             requirements: reqs.iter().map(|r| r.to_string()).collect(),
         };
         let input = TraceInput {
-            requirements: ["REQ-1", "REQ-2", "REQ-3", "REQ-4", "REQ-5", "REQ-6"].map(String::from).to_vec(),
+            requirements: ["REQ-1", "REQ-2", "REQ-3", "REQ-4", "REQ-5", "REQ-6"]
+                .map(String::from)
+                .to_vec(),
             items: vec![
                 item("BL-1", "review", &["REQ-1"]),
                 item("BL-2", "review", &["REQ-2"]),
@@ -322,19 +344,39 @@ mod tests {
                 item("BL-4", "new", &["REQ-4"]),
                 item("BL-6", "review", &["REQ-6"]),
             ],
-            commits: vec![("BL-1".into(), "a1".into()), ("BL-2".into(), "b2".into()), ("BL-6".into(), "c3".into())],
+            commits: vec![
+                ("BL-1".into(), "a1".into()),
+                ("BL-2".into(), "b2".into()),
+                ("BL-6".into(), "c3".into()),
+            ],
             mapping: vec![("REQ-2".into(), "lockout".into())],
             results: vec![
-                TestResult { case: "auth.test_REQ_1_login".into(), outcome: Outcome::Passed },
-                TestResult { case: "auth.lockout".into(), outcome: Outcome::Failed },
-                TestResult { case: "auth.test_REQ_6".into(), outcome: Outcome::Skipped },
+                TestResult {
+                    case: "auth.test_REQ_1_login".into(),
+                    outcome: Outcome::Passed,
+                },
+                TestResult {
+                    case: "auth.lockout".into(),
+                    outcome: Outcome::Failed,
+                },
+                TestResult {
+                    case: "auth.test_REQ_6".into(),
+                    outcome: Outcome::Skipped,
+                },
             ],
             closed_state: "done".into(),
         };
         let statuses: Vec<Status> = classify(&input).iter().map(|t| t.status).collect();
         assert_eq!(
             statuses,
-            [Status::Verified, Status::Failing, Status::Untested, Status::NotImplemented, Status::NotImplemented, Status::Untested]
+            [
+                Status::Verified,
+                Status::Failing,
+                Status::Untested,
+                Status::NotImplemented,
+                Status::NotImplemented,
+                Status::Untested
+            ]
         );
     }
 

@@ -120,6 +120,8 @@ pub struct CommitLinkRow {
     pub run_id: Option<String>,
 }
 
+/// Two text columns.
+type Pair = (String, String);
 type UserTuple = (String, Option<String>, bool, bool, String, String);
 type TokenTuple = (
     String,
@@ -203,7 +205,10 @@ macro_rules! doc_cols {
     };
 }
 
-fn user_from((name, password_hash, superuser, disabled, created_at, created_by): UserTuple, roles: Vec<String>) -> UserRow {
+fn user_from(
+    (name, password_hash, superuser, disabled, created_at, created_by): UserTuple,
+    roles: Vec<String>,
+) -> UserRow {
     UserRow {
         name,
         password_hash,
@@ -310,7 +315,10 @@ impl Store {
                 .fetch_all(pool)
                 .await?
         });
-        Ok(Some(user_from(row, roles.into_iter().map(|(r,)| r).collect())))
+        Ok(Some(user_from(
+            row,
+            roles.into_iter().map(|(r,)| r).collect(),
+        )))
     }
 
     /// Every user, by name.
@@ -402,12 +410,14 @@ impl Store {
         });
         Ok(rows
             .into_iter()
-            .map(|(version, snapshot, changed_at, changed_by)| RequirementVersionRow {
-                version,
-                snapshot,
-                changed_at,
-                changed_by,
-            })
+            .map(
+                |(version, snapshot, changed_at, changed_by)| RequirementVersionRow {
+                    version,
+                    snapshot,
+                    changed_at,
+                    changed_by,
+                },
+            )
             .collect())
     }
 
@@ -427,7 +437,7 @@ impl Store {
 
     /// Every backlog item with its links, by creation time then key.
     pub async fn backlog_items(&self) -> Result<Vec<ItemRow>, StoreError> {
-        let (rows, links, deps): (Vec<ItemTuple>, Vec<(String, String)>, Vec<(String, String)>) = with_pool!(self, pool => {
+        let (rows, links, deps): (Vec<ItemTuple>, Vec<Pair>, Vec<Pair>) = with_pool!(self, pool => {
             (
                 sqlx::query_as(concat!("SELECT ", item_cols!(), " FROM backlog_items ORDER BY created_at, key"))
                     .fetch_all(pool)
@@ -452,7 +462,11 @@ impl Store {
     }
 
     pub async fn backlog_item(&self, key: &str) -> Result<Option<ItemRow>, StoreError> {
-        Ok(self.backlog_items().await?.into_iter().find(|i| i.key == key))
+        Ok(self
+            .backlog_items()
+            .await?
+            .into_iter()
+            .find(|i| i.key == key))
     }
 
     /// Exchange documents, oldest first.
@@ -531,7 +545,11 @@ impl WriteTx {
         Ok(row.is_some())
     }
 
-    pub async fn set_user_disabled(&mut self, name: &str, disabled: bool) -> Result<bool, StoreError> {
+    pub async fn set_user_disabled(
+        &mut self,
+        name: &str,
+        disabled: bool,
+    ) -> Result<bool, StoreError> {
         let n = with_tx!(self, conn => {
             sqlx::query("UPDATE users SET disabled = $1 WHERE name = $2")
                 .bind(disabled)
@@ -556,7 +574,13 @@ impl WriteTx {
     }
 
     /// Grants a role; false when already granted.
-    pub async fn grant_role(&mut self, user: &str, role: &str, at: &str, by: &str) -> Result<bool, StoreError> {
+    pub async fn grant_role(
+        &mut self,
+        user: &str,
+        role: &str,
+        at: &str,
+        by: &str,
+    ) -> Result<bool, StoreError> {
         let n = with_tx!(self, conn => {
             sqlx::query(
                 "INSERT INTO role_grants (user_name, role, granted_at, granted_by) VALUES ($1, $2, $3, $4) \
@@ -604,7 +628,11 @@ impl WriteTx {
     }
 
     /// Revokes the tokens with these ids that are not revoked yet; returns those revoked.
-    pub async fn revoke_tokens(&mut self, ids: &[String], at: &str) -> Result<Vec<String>, StoreError> {
+    pub async fn revoke_tokens(
+        &mut self,
+        ids: &[String],
+        at: &str,
+    ) -> Result<Vec<String>, StoreError> {
         let mut revoked = Vec::new();
         for id in ids {
             let n = with_tx!(self, conn => {
@@ -623,7 +651,13 @@ impl WriteTx {
     }
 
     /// Stores a new RBAC policy version; returns its number.
-    pub async fn set_rbac_policy(&mut self, text: &str, sha256: &str, at: &str, by: &str) -> Result<i64, StoreError> {
+    pub async fn set_rbac_policy(
+        &mut self,
+        text: &str,
+        sha256: &str,
+        at: &str,
+        by: &str,
+    ) -> Result<i64, StoreError> {
         with_tx!(self, conn => {
             let (max,): (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM rbac_policies")
                 .fetch_one(&mut *conn)
@@ -642,7 +676,11 @@ impl WriteTx {
     }
 
     /// Ids in `table`'s `column` that start with `prefix` (to number the next one).
-    pub async fn ids_with_prefix(&mut self, kind: IdKind, prefix: &str) -> Result<Vec<String>, StoreError> {
+    pub async fn ids_with_prefix(
+        &mut self,
+        kind: IdKind,
+        prefix: &str,
+    ) -> Result<Vec<String>, StoreError> {
         let sql = match kind {
             IdKind::Requirement => "SELECT id FROM requirements",
             IdKind::BacklogItem => "SELECT key FROM backlog_items",
@@ -700,7 +738,13 @@ impl WriteTx {
     }
 
     /// Stores a new Kanban flow version.
-    pub async fn set_backlog_flow(&mut self, states: &str, transitions: &str, at: &str, by: &str) -> Result<i64, StoreError> {
+    pub async fn set_backlog_flow(
+        &mut self,
+        states: &str,
+        transitions: &str,
+        at: &str,
+        by: &str,
+    ) -> Result<i64, StoreError> {
         with_tx!(self, conn => {
             let (max,): (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM backlog_flows")
                 .fetch_one(&mut *conn)
@@ -803,7 +847,11 @@ impl WriteTx {
     }
 
     /// Links a commit to an item; false when already linked.
-    pub async fn link_commit(&mut self, link: &CommitLinkRow, at: &str) -> Result<bool, StoreError> {
+    pub async fn link_commit(
+        &mut self,
+        link: &CommitLinkRow,
+        at: &str,
+    ) -> Result<bool, StoreError> {
         let n = with_tx!(self, conn => {
             sqlx::query(
                 "INSERT INTO commit_links (item_key, sha, summary, linked_at, run_id) VALUES ($1, $2, $3, $4, $5) \
@@ -818,7 +866,11 @@ impl WriteTx {
     }
 
     /// Maps a test case to a requirement; false when already mapped.
-    pub async fn map_test(&mut self, requirement: &str, test_case: &str) -> Result<bool, StoreError> {
+    pub async fn map_test(
+        &mut self,
+        requirement: &str,
+        test_case: &str,
+    ) -> Result<bool, StoreError> {
         let n = with_tx!(self, conn => {
             sqlx::query(
                 "INSERT INTO requirement_tests (requirement_id, test_case) VALUES ($1, $2) \

@@ -41,7 +41,9 @@ fn user_with_token(dso: &Dso, name: &str, roles: &[&str]) -> String {
         args.extend(["--role", r]);
     }
     dso.ok(&args);
-    dso.ok(&["token", "create", "--user", name]).trim().to_owned()
+    dso.ok(&["token", "create", "--user", name])
+        .trim()
+        .to_owned()
 }
 
 fn events(dso: &Dso) -> Vec<serde_json::Value> {
@@ -56,15 +58,45 @@ fn access_scenario(dso: &Dso) {
     std::fs::write(dso.path().join("concept.md"), "# Concept\nWe build it.\n").unwrap();
 
     // A new user without the sending role is refused, with the message, and the refusal is logged.
-    let err = fails_as(dso, &dev, &["exchange", "send", "--item", "IE11", "--to", "architect", "concept.md"]);
+    let err = fails_as(
+        dso,
+        &dev,
+        &[
+            "exchange",
+            "send",
+            "--item",
+            "IE11",
+            "--to",
+            "architect",
+            "concept.md",
+        ],
+    );
     assert!(
         err.contains("forbidden: dev (software-developer) may not exchange.send on exchange IE11 Product Concept (product-management → architect)"),
         "{err}"
     );
     // A role that may send exchanges, but not this one (Table 2).
-    let err = fails_as(dso, &ann, &["exchange", "send", "--item", "IE11", "--to", "architect", "concept.md"]);
-    assert!(err.contains("forbidden: ann (architect) may not exchange.send"), "{err}");
-    assert!(err.contains("Table 2: only the product-management (product-owner, program-manager)"), "{err}");
+    let err = fails_as(
+        dso,
+        &ann,
+        &[
+            "exchange",
+            "send",
+            "--item",
+            "IE11",
+            "--to",
+            "architect",
+            "concept.md",
+        ],
+    );
+    assert!(
+        err.contains("forbidden: ann (architect) may not exchange.send"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Table 2: only the product-management (product-owner, program-manager)"),
+        "{err}"
+    );
     let denied: Vec<_> = events(dso)
         .into_iter()
         .filter(|e| e["type"] == "dev.cdeventsx.dso.access.denied.0.1.0")
@@ -74,14 +106,48 @@ fn access_scenario(dso: &Dso) {
     assert_eq!(denied[0]["data"]["action"], "exchange.send");
 
     // The sender's role is checked, the receiver answers.
-    let out = ok_as(dso, &pat, &["exchange", "send", "--item", "IE11", "--to", "architect", "concept.md"]);
-    assert!(out.contains("sent DOC-1 (IE11 Product Concept v1, OE12) to architect"), "{out}");
+    let out = ok_as(
+        dso,
+        &pat,
+        &[
+            "exchange",
+            "send",
+            "--item",
+            "IE11",
+            "--to",
+            "architect",
+            "concept.md",
+        ],
+    );
+    assert!(
+        out.contains("sent DOC-1 (IE11 Product Concept v1, OE12) to architect"),
+        "{out}"
+    );
     let err = fails_as(dso, &pat, &["exchange", "ack", "DOC-1"]);
-    assert!(err.contains("forbidden: pat (product-owner) may not exchange.respond"), "{err}");
-    ok_as(dso, &ann, &["exchange", "return", "DOC-1", "--note", "too vague"]);
+    assert!(
+        err.contains("forbidden: pat (product-owner) may not exchange.respond"),
+        "{err}"
+    );
+    ok_as(
+        dso,
+        &ann,
+        &["exchange", "return", "DOC-1", "--note", "too vague"],
+    );
     let err = fails_as(dso, &ann, &["exchange", "ack", "DOC-1"]);
     assert!(err.contains("already returned by ann"), "{err}");
-    ok_as(dso, &pat, &["exchange", "send", "--item", "IE11", "--to", "architect", "concept.md"]);
+    ok_as(
+        dso,
+        &pat,
+        &[
+            "exchange",
+            "send",
+            "--item",
+            "IE11",
+            "--to",
+            "architect",
+            "concept.md",
+        ],
+    );
     ok_as(dso, &ann, &["exchange", "ack", "DOC-2"]);
     let docs = dso.json(&["exchange", "list"]);
     assert_eq!(docs[1]["version"], 2);
@@ -91,23 +157,54 @@ fn access_scenario(dso: &Dso) {
         .into_iter()
         .find(|e| e["type"] == "dev.cdeventsx.dso.exchange.sent.0.1.0")
         .unwrap();
-    assert_eq!((sent["actor"].as_str(), sent["actorrole"].as_str()), (Some("pat"), Some("product-owner")));
+    assert_eq!(
+        (sent["actor"].as_str(), sent["actorrole"].as_str()),
+        (Some("pat"), Some("product-owner"))
+    );
 
     // Compliance reads everything and changes nothing.
     ok_as(dso, &carol, &["audit", "verify"]);
     ok_as(dso, &carol, &["exchange", "show", "DOC-1"]);
     ok_as(dso, &carol, &["user", "list"]);
     let err = fails_as(dso, &carol, &["backlog", "add", "--title", "x"]);
-    assert!(err.contains("forbidden: carol (compliance) may not backlog.write on backlog"), "{err}");
+    assert!(
+        err.contains("forbidden: carol (compliance) may not backlog.write on backlog"),
+        "{err}"
+    );
     // A developer cannot read the audit log or manage users.
     fails_as(dso, &dev, &["audit", "log"]);
     let err = fails_as(dso, &dev, &["role", "grant", "dev", "security-engineer"]);
     assert!(err.contains("may not role.manage on user dev"), "{err}");
     // Claiming a role one does not hold is refused.
     dso.ok(&["role", "grant", "dev", "devops-engineer"]);
-    ok_as(dso, &dev, &["event", "emit", "--type", "x.built", "--role", "devops-engineer"]);
-    let err = fails_as(dso, &dev, &["event", "emit", "--type", "x.built", "--role", "security-engineer"]);
-    assert!(err.contains("does not hold the role `security-engineer`"), "{err}");
+    ok_as(
+        dso,
+        &dev,
+        &[
+            "event",
+            "emit",
+            "--type",
+            "x.built",
+            "--role",
+            "devops-engineer",
+        ],
+    );
+    let err = fails_as(
+        dso,
+        &dev,
+        &[
+            "event",
+            "emit",
+            "--type",
+            "x.built",
+            "--role",
+            "security-engineer",
+        ],
+    );
+    assert!(
+        err.contains("does not hold the role `security-engineer`"),
+        "{err}"
+    );
 
     // No token secret ever reaches the log.
     let log = serde_json::to_string(&events(dso)).unwrap();
@@ -131,7 +228,10 @@ fn access_on_postgres() {
         .build()
         .unwrap();
     let Some(db) = rt.block_on(TestDb::postgres()) else {
-        eprintln!("note: {} unset, PostgreSQL half skipped", dso_store::testing::POSTGRES_URL_VAR);
+        eprintln!(
+            "note: {} unset, PostgreSQL half skipped",
+            dso_store::testing::POSTGRES_URL_VAR
+        );
         return;
     };
     let mut dso = Dso::new();
@@ -148,27 +248,49 @@ fn expired_revoked_and_forged_tokens_are_refused() {
     ok_as(&dso, &bob, &["backlog", "list"]);
 
     let expired = dso
-        .ok(&["token", "create", "--user", "bob", "--expires", "2020-01-01T00:00:00Z"])
+        .ok(&[
+            "token",
+            "create",
+            "--user",
+            "bob",
+            "--expires",
+            "2020-01-01T00:00:00Z",
+        ])
         .trim()
         .to_owned();
     let err = fails_as(&dso, &expired, &["backlog", "list"]);
-    assert!(err.contains("token refused: the token expired at 2020-01-01T00:00:00.000000Z"), "{err}");
+    assert!(
+        err.contains("token refused: the token expired at 2020-01-01T00:00:00.000000Z"),
+        "{err}"
+    );
 
     let id = bob.split('_').nth(1).unwrap();
     // Revoking by id; the owner may revoke anyone's.
-    assert!(dso.ok(&["token", "revoke", id]).contains(&format!("revoked {id}")));
+    assert!(
+        dso.ok(&["token", "revoke", id])
+            .contains(&format!("revoked {id}"))
+    );
     let err = fails_as(&dso, &bob, &["backlog", "list"]);
-    assert!(err.contains("token refused: the token was revoked at"), "{err}");
+    assert!(
+        err.contains("token refused: the token was revoked at"),
+        "{err}"
+    );
 
     // A well-formed token with a wrong secret, and garbage.
     let forged = format!("dso_{id}_{}", "0".repeat(64));
     let err = fails_as(&dso, &forged, &["backlog", "list"]);
     assert!(err.contains("token refused: the token is unknown"), "{err}");
     let err = fails_as(&dso, "hunter2", &["backlog", "list"]);
-    assert!(err.contains("token refused: the token is malformed"), "{err}");
+    assert!(
+        err.contains("token refused: the token is malformed"),
+        "{err}"
+    );
 
     // --token works like DSO_TOKEN.
-    let fresh = dso.ok(&["token", "create", "--user", "bob"]).trim().to_owned();
+    let fresh = dso
+        .ok(&["token", "create", "--user", "bob"])
+        .trim()
+        .to_owned();
     dso.ok(&["--token", &fresh, "backlog", "list"]);
     dso.ok(&["user", "disable", "bob"]);
     let err = dso.fails(&["--token", &fresh, "backlog", "list"]);
@@ -194,7 +316,10 @@ fn expired_revoked_and_forged_tokens_are_refused() {
         .filter(|e| e["type"] == "dev.cdeventsx.dso.token.refused.0.1.0")
         .collect();
     assert_eq!(refused.len(), 5, "{refused:?}");
-    assert_eq!(refused[0]["data"]["reason"], "the token expired at 2020-01-01T00:00:00.000000Z");
+    assert_eq!(
+        refused[0]["data"]["reason"],
+        "the token expired at 2020-01-01T00:00:00.000000Z"
+    );
     let text = serde_json::to_string(&log).unwrap();
     for token in [&bob, &expired, &fresh, &forged] {
         assert!(!text.contains(token.rsplit('_').next().unwrap()));
@@ -205,19 +330,36 @@ fn expired_revoked_and_forged_tokens_are_refused() {
 fn read_only_tokens_and_own_tokens() {
     let dso = Dso::init();
     dso.ok(&["user", "add", "sam", "--role", "security-engineer"]);
-    let ro = dso.ok(&["token", "create", "--user", "sam", "--scope", "read"]).trim().to_owned();
+    let ro = dso
+        .ok(&["token", "create", "--user", "sam", "--scope", "read"])
+        .trim()
+        .to_owned();
     ok_as(&dso, &ro, &["audit", "log"]);
     let err = fails_as(&dso, &ro, &["backlog", "add", "--title", "x"]);
-    assert!(err.contains("forbidden: sam (security-engineer) may not backlog.write"), "{err}");
+    assert!(
+        err.contains("forbidden: sam (security-engineer) may not backlog.write"),
+        "{err}"
+    );
     // A user manages their own tokens but not others'.
-    let all = dso.ok(&["token", "create", "--user", "sam"]).trim().to_owned();
+    let all = dso
+        .ok(&["token", "create", "--user", "sam"])
+        .trim()
+        .to_owned();
     let own = ok_as(&dso, &all, &["token", "create"]).trim().to_owned();
     assert!(own.starts_with("dso_"));
     let err = fails_as(&dso, &all, &["token", "create", "--user", "alice"]);
-    assert!(err.contains("may not token.manage on tokens of user alice"), "{err}");
+    assert!(
+        err.contains("may not token.manage on tokens of user alice"),
+        "{err}"
+    );
     let mine = dso_json_as(&dso, &all, &["token", "list"]);
     assert_eq!(mine.as_array().unwrap().len(), 3);
-    assert!(mine.as_array().unwrap().iter().all(|t| t["user"] == "sam" && t.get("secret_hash").is_none()));
+    assert!(
+        mine.as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["user"] == "sam" && t.get("secret_hash").is_none())
+    );
     // Passwords come from stdin and are stored as argon2id hashes.
     let mut child = dso
         .command(&["user", "passwd", "sam"])
@@ -226,7 +368,12 @@ fn read_only_tokens_and_own_tokens() {
         .spawn()
         .unwrap();
     use std::io::Write as _;
-    child.stdin.take().unwrap().write_all(b"correct horse battery\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse battery\n")
+        .unwrap();
     assert!(child.wait().unwrap().success());
     let users = dso.json(&["user", "list"]);
     assert_eq!(users[1]["has_password"], true);
@@ -247,15 +394,29 @@ fn rbac_policy_show_set_and_validation() {
     assert!(shown.contains("@role(\"software-developer\")"));
     let matrix = dso.json(&["policy", "rbac", "show", "--matrix"]);
     assert_eq!(matrix.as_array().unwrap().len(), 41);
-    assert!(dso.ok(&["policy", "rbac", "show", "--schema"]).contains("entity User in [Role]"));
+    assert!(
+        dso.ok(&["policy", "rbac", "show", "--schema"])
+            .contains("entity User in [Role]")
+    );
 
-    std::fs::write(dso.path().join("bad.cedar"), "permit(principal, action, resource)\nwhen { principal.nope };\n").unwrap();
+    std::fs::write(
+        dso.path().join("bad.cedar"),
+        "permit(principal, action, resource)\nwhen { principal.nope };\n",
+    )
+    .unwrap();
     let err = dso.fails(&["policy", "rbac", "set", "bad.cedar"]);
     assert!(err.contains("bad.cedar:2:"), "{err}");
 
-    std::fs::write(dso.path().join("lockout.cedar"), "forbid(principal, action, resource);\n").unwrap();
+    std::fs::write(
+        dso.path().join("lockout.cedar"),
+        "forbid(principal, action, resource);\n",
+    )
+    .unwrap();
     let err = dso.fails(&["policy", "rbac", "set", "lockout.cedar"]);
-    assert!(err.contains("would deny you (`alice`) policy.write"), "{err}");
+    assert!(
+        err.contains("would deny you (`alice`) policy.write"),
+        "{err}"
+    );
 
     // A policy where developers also write requirements.
     let text = format!(
@@ -277,20 +438,59 @@ fn rbac_policy_show_set_and_validation() {
 #[test]
 fn requirements_are_versioned_and_diffable() {
     let dso = Dso::init();
-    dso.ok(&["req", "add", "--title", "Platform", "--type", "nonfunctional"]);
-    dso.ok(&["req", "add", "--title", "Log in", "--type", "security", "--priority", "high", "--parent", "REQ-1", "--text", "Users log in.\nWith a password.", "--arch-element", "auth"]);
-    dso.ok(&["req", "edit", "REQ-2", "--text", "Users log in.\nWith a passkey.", "--status", "approved"]);
+    dso.ok(&[
+        "req",
+        "add",
+        "--title",
+        "Platform",
+        "--type",
+        "nonfunctional",
+    ]);
+    dso.ok(&[
+        "req",
+        "add",
+        "--title",
+        "Log in",
+        "--type",
+        "security",
+        "--priority",
+        "high",
+        "--parent",
+        "REQ-1",
+        "--text",
+        "Users log in.\nWith a password.",
+        "--arch-element",
+        "auth",
+    ]);
+    dso.ok(&[
+        "req",
+        "edit",
+        "REQ-2",
+        "--text",
+        "Users log in.\nWith a passkey.",
+        "--status",
+        "approved",
+    ]);
     dso.ok(&["req", "edit", "REQ-2", "--arch-element", ""]);
     let history = dso.json(&["req", "history", "REQ-2"]);
     assert_eq!(history.as_array().unwrap().len(), 3);
     assert_eq!(history[1]["changes"][0]["field"], "status");
-    assert_eq!(history[1]["changes"][1]["lines"], serde_json::json!([" Users log in.", "-With a password.", "+With a passkey."]));
+    assert_eq!(
+        history[1]["changes"][1]["lines"],
+        serde_json::json!([" Users log in.", "-With a password.", "+With a passkey."])
+    );
     assert_eq!(history[2]["changes"][0]["field"], "arch_element");
     let shown = dso.json(&["req", "show", "REQ-2"]);
-    assert_eq!((shown["version"].as_i64(), shown["arch_element"].is_null()), (Some(3), true));
+    assert_eq!(
+        (shown["version"].as_i64(), shown["arch_element"].is_null()),
+        (Some(3), true)
+    );
 
     let err = dso.fails(&["req", "add", "--title", "X", "--type", "functionl"]);
-    assert!(err.contains("field `type`: `functionl` is not one of functional, nonfunctional, security"), "{err}");
+    assert!(
+        err.contains("field `type`: `functionl` is not one of functional, nonfunctional, security"),
+        "{err}"
+    );
     let err = dso.fails(&["req", "add", "--title", "X", "--parent", "REQ-9"]);
     assert!(err.contains("requirement `REQ-9` does not exist"), "{err}");
     let err = dso.fails(&["req", "edit", "REQ-2", "--status", "approved"]);
@@ -308,28 +508,84 @@ fn requirements_are_versioned_and_diffable() {
 fn backlog_flow_moves_and_imports() {
     let dso = Dso::init();
     dso.ok(&["req", "add", "--title", "Log in"]);
-    dso.ok(&["backlog", "flow", "set", "--states", "todo,doing,done", "--transition", "todo:doing", "--transition", "doing:done", "--transition", "doing:todo"]);
-    dso.ok(&["backlog", "add", "--title", "Login form", "--req", "REQ-1", "--estimate", "3", "--kind", "story"]);
-    dso.ok(&["backlog", "add", "--title", "Fix crash", "--kind", "defect", "--depends-on", "BL-1"]);
+    dso.ok(&[
+        "backlog",
+        "flow",
+        "set",
+        "--states",
+        "todo,doing,done",
+        "--transition",
+        "todo:doing",
+        "--transition",
+        "doing:done",
+        "--transition",
+        "doing:todo",
+    ]);
+    dso.ok(&[
+        "backlog",
+        "add",
+        "--title",
+        "Login form",
+        "--req",
+        "REQ-1",
+        "--estimate",
+        "3",
+        "--kind",
+        "story",
+    ]);
+    dso.ok(&[
+        "backlog",
+        "add",
+        "--title",
+        "Fix crash",
+        "--kind",
+        "defect",
+        "--depends-on",
+        "BL-1",
+    ]);
     let err = dso.fails(&["backlog", "move", "BL-1", "done"]);
-    assert!(err.contains("the flow does not move todo to done; from todo it moves to doing"), "{err}");
+    assert!(
+        err.contains("the flow does not move todo to done; from todo it moves to doing"),
+        "{err}"
+    );
     dso.ok(&["backlog", "move", "BL-1", "doing"]);
     dso.ok(&["backlog", "move", "BL-1", "done"]);
     let log = events(&dso);
     let types: Vec<&str> = log.iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(types.iter().filter(|t| **t == "dev.cdevents.ticket.created.0.2.0").count(), 2);
+    assert_eq!(
+        types
+            .iter()
+            .filter(|t| **t == "dev.cdevents.ticket.created.0.2.0")
+            .count(),
+        2
+    );
     assert_eq!(types.last(), Some(&"dev.cdevents.ticket.closed.0.2.0"));
     let err = dso.fails(&["backlog", "flow", "set", "--states", "a,b"]);
-    assert!(err.contains("items would be left in states the flow does not have: BL-1 (done), BL-2 (todo)"), "{err}");
+    assert!(
+        err.contains(
+            "items would be left in states the flow does not have: BL-1 (done), BL-2 (todo)"
+        ),
+        "{err}"
+    );
 
-    std::fs::write(dso.path().join("items.csv"), "Title,Type,Status,Points,Requirements\nA,Bug,Doing,2,REQ-1\nB,story,Blocked,1,\n").unwrap();
+    std::fs::write(
+        dso.path().join("items.csv"),
+        "Title,Type,Status,Points,Requirements\nA,Bug,Doing,2,REQ-1\nB,story,Blocked,1,\n",
+    )
+    .unwrap();
     let out = dso.run(&["backlog", "import", "items.csv"]);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("imported 2 items: BL-3, BL-4"));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("items.csv:3: status `Blocked` is not in the flow; placed in `todo`"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("items.csv:3: status `Blocked` is not in the flow; placed in `todo`")
+    );
     std::fs::write(dso.path().join("bad.csv"), "title,points\nA,1\nB,many\n").unwrap();
     let err = dso.fails(&["backlog", "import", "bad.csv"]);
-    assert!(err.contains("bad.csv:3: field `estimate`: `many` is not a number"), "{err}");
+    assert!(
+        err.contains("bad.csv:3: field `estimate`: `many` is not a number"),
+        "{err}"
+    );
 
     std::fs::write(
         dso.path().join("jira.json"),
@@ -340,26 +596,48 @@ fn backlog_flow_moves_and_imports() {
         ]}"#,
     )
     .unwrap();
-    assert!(dso.ok(&["backlog", "import", "jira.json"]).contains("imported 2 items: PROJ-1, PROJ-2"));
+    assert!(
+        dso.ok(&["backlog", "import", "jira.json"])
+            .contains("imported 2 items: PROJ-1, PROJ-2")
+    );
     let items = dso.json(&["backlog", "list", "--kind", "defect"]);
-    let keys: Vec<&str> = items.as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap()).collect();
+    let keys: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
     assert_eq!(keys, ["BL-2", "BL-3", "PROJ-2"]);
     assert_eq!(items[2]["depends_on"], serde_json::json!(["PROJ-1"]));
     let done = dso.json(&["backlog", "list", "--state", "done"]);
     assert_eq!(done.as_array().unwrap().len(), 2);
     let err = dso.fails(&["backlog", "import", "jira.json"]);
-    assert!(err.contains("jira.json: issues[0] (PROJ-1): field `key`: item `PROJ-1` already exists"), "{err}");
+    assert!(
+        err.contains("jira.json: issues[0] (PROJ-1): field `key`: item `PROJ-1` already exists"),
+        "{err}"
+    );
 }
 
 fn git(dir: &std::path::Path, args: &[&str]) {
     let out = std::process::Command::new("git")
         .arg("-C")
         .arg(dir)
-        .args(["-c", "user.name=Test", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false"])
+        .args([
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@example.org",
+            "-c",
+            "commit.gpgsign=false",
+        ])
         .args(args)
         .output()
         .expect("git is installed");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The fixture: six requirements, items linked to five, commits mentioning
@@ -377,7 +655,13 @@ fn trace_classifies_every_requirement() {
     // REQ-3: item done, no commit, no test → untested.
     // REQ-4: item without commits → not implemented. REQ-5: nothing → not implemented.
     // REQ-6: commit + skipped test only → untested.
-    for (req, title) in [("REQ-1", "login"), ("REQ-2", "lockout"), ("REQ-3", "docs"), ("REQ-4", "later"), ("REQ-6", "audit")] {
+    for (req, title) in [
+        ("REQ-1", "login"),
+        ("REQ-2", "lockout"),
+        ("REQ-3", "docs"),
+        ("REQ-4", "later"),
+        ("REQ-6", "audit"),
+    ] {
         dso.ok(&["backlog", "add", "--title", title, "--req", req]);
     }
     for state in ["ready", "in-progress", "review", "done"] {
@@ -386,16 +670,52 @@ fn trace_classifies_every_requirement() {
     let repo = dso.path().join("repo");
     std::fs::create_dir(&repo).unwrap();
     git(&repo, &["init", "-q"]);
-    git(&repo, &["commit", "-q", "--allow-empty", "-m", "BL-1: login form"]);
-    git(&repo, &["commit", "-q", "--allow-empty", "-m", "Lockout (BL-2)\n\nAlso touches BL-5, BL-12."]);
-    git(&repo, &["commit", "-q", "--allow-empty", "-m", "chore: nothing linked"]);
-    git(&repo, &["commit", "-q", "--allow-empty", "-m", "audit trail for BL-5"]);
+    git(
+        &repo,
+        &["commit", "-q", "--allow-empty", "-m", "BL-1: login form"],
+    );
+    git(
+        &repo,
+        &[
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "Lockout (BL-2)\n\nAlso touches BL-5, BL-12.",
+        ],
+    );
+    git(
+        &repo,
+        &[
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "chore: nothing linked",
+        ],
+    );
+    git(
+        &repo,
+        &[
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "audit trail for BL-5",
+        ],
+    );
     let out = dso.ok(&["trace", "link-commits", "--repo", "repo"]);
     assert!(out.contains("scanned 4 commits, linked 4"), "{out}");
     // Linking again adds nothing (and appends no event).
-    assert!(dso.ok(&["trace", "link-commits", "--repo", "repo"]).contains("linked 0"));
+    assert!(
+        dso.ok(&["trace", "link-commits", "--repo", "repo"])
+            .contains("linked 0")
+    );
     let map = fixtures.join("map.txt");
-    assert!(dso.ok(&["trace", "map", map.to_str().unwrap()]).contains("mapped 1"));
+    assert!(
+        dso.ok(&["trace", "map", map.to_str().unwrap()])
+            .contains("mapped 1")
+    );
 
     let junit = fixtures.join("junit.xml");
     let traces = dso.json(&["trace", "--junit", junit.to_str().unwrap()]);
@@ -403,7 +723,12 @@ fn trace_classifies_every_requirement() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| (t["requirement"].as_str().unwrap().to_owned(), t["status"].as_str().unwrap().to_owned()))
+        .map(|t| {
+            (
+                t["requirement"].as_str().unwrap().to_owned(),
+                t["status"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     let want = [
         ("REQ-1", "verified"),
@@ -414,15 +739,25 @@ fn trace_classifies_every_requirement() {
         ("REQ-6", "untested"),
     ];
     assert_eq!(got, want.map(|(a, b)| (a.to_owned(), b.to_owned())));
-    assert_eq!(traces[0]["tests"][0]["case"], "auth.test_REQ_1_login_with_password");
+    assert_eq!(
+        traces[0]["tests"][0]["case"],
+        "auth.test_REQ_1_login_with_password"
+    );
     assert_eq!(traces[1]["commits"].as_array().unwrap().len(), 1);
 
     // One requirement, as a table.
     let out = dso.ok(&["trace", "REQ-1", "--junit", junit.to_str().unwrap()]);
-    assert!(out.contains("verified") && out.contains("BL-1") && out.contains("1 row"), "{out}");
+    assert!(
+        out.contains("verified") && out.contains("BL-1") && out.contains("1 row"),
+        "{out}"
+    );
     let err = dso.fails(&["trace", "REQ-99"]);
     assert!(err.contains("unknown requirement `REQ-99`"), "{err}");
-    std::fs::write(dso.path().join("broken.xml"), "<testsuite>\n<testcase name='a'>\n</testsuite>").unwrap();
+    std::fs::write(
+        dso.path().join("broken.xml"),
+        "<testsuite>\n<testcase name='a'>\n</testsuite>",
+    )
+    .unwrap();
     let err = dso.fails(&["trace", "--junit", "broken.xml"]);
     assert!(err.contains("broken.xml:"), "{err}");
 }

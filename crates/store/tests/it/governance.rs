@@ -14,7 +14,12 @@ use crate::each_backend;
 const AT: &str = "2026-11-27T12:00:00.000000Z";
 
 /// The reads every role has.
-const PROJECT: &[&str] = &["requirement.read", "backlog.read", "exchange.read", "trace.read"];
+const PROJECT: &[&str] = &[
+    "requirement.read",
+    "backlog.read",
+    "exchange.read",
+    "trace.read",
+];
 /// The reads oversight roles add.
 const OVERSIGHT: &[&str] = &["audit.read", "user.read", "policy.read"];
 /// Allowed to everyone, with or without a role.
@@ -25,7 +30,11 @@ const SELF: &[&str] = &["token.self"];
 fn expected() -> BTreeMap<&'static str, (bool, Vec<&'static str>)> {
     let x = "exchange.send exchange.respond";
     let rows: [(&str, bool, String); 41] = [
-        ("architect", false, format!("design.write requirement.write {x}")),
+        (
+            "architect",
+            false,
+            format!("design.write requirement.write {x}"),
+        ),
         ("business-analyst", false, format!("requirement.write {x}")),
         ("compliance", true, String::new()),
         ("contract-specialist", false, String::new()),
@@ -34,37 +43,109 @@ fn expected() -> BTreeMap<&'static str, (bool, Vec<&'static str>)> {
         ("legal", true, String::new()),
         ("marketing", false, String::new()),
         ("owner", true, x.to_owned()),
-        ("program-manager", true, format!("requirement.write backlog.write backlog.configure {x}")),
-        ("project-manager", true, format!("backlog.write backlog.configure {x}")),
+        (
+            "program-manager",
+            true,
+            format!("requirement.write backlog.write backlog.configure {x}"),
+        ),
+        (
+            "project-manager",
+            true,
+            format!("backlog.write backlog.configure {x}"),
+        ),
         ("sales", false, String::new()),
         ("supplier", false, String::new()),
         ("systems-analyst", false, "requirement.write".into()),
         ("relevant-stakeholders", false, String::new()),
-        ("site-reliability-engineer", false, "backlog.write incident.manage rollback".into()),
-        ("business-or-mission-domain-expert", false, format!("requirement.write {x}")),
+        (
+            "site-reliability-engineer",
+            false,
+            "backlog.write incident.manage rollback".into(),
+        ),
+        (
+            "business-or-mission-domain-expert",
+            false,
+            format!("requirement.write {x}"),
+        ),
         ("cyber-legal-advisor", true, String::new()),
         ("database-administrator", false, String::new()),
-        ("devops-engineer", false, "backlog.write pipeline.run deploy rollback event.emit event.import".into()),
-        ("infrastructure-architect", false, format!("design.write {x}")),
+        (
+            "devops-engineer",
+            false,
+            "backlog.write pipeline.run deploy rollback event.emit event.import".into(),
+        ),
+        (
+            "infrastructure-architect",
+            false,
+            format!("design.write {x}"),
+        ),
         ("infrastructure-engineer", false, "backlog.write".into()),
-        ("infrastructure-operator", false, "deploy rollback incident.manage".into()),
-        ("network-operations-specialist", false, "incident.manage".into()),
-        ("quality-assurance-engineer", true, "backlog.write pipeline.run".into()),
-        ("security-architect", true, format!("design.write requirement.write policy.write finding.triage {x}")),
-        ("system-administrator", true, "user.manage role.manage token.manage audit.checkpoint event.emit event.import".into()),
-        ("systems-engineer", false, "requirement.write backlog.write".into()),
-        ("technical-support-specialist", false, "incident.manage".into()),
+        (
+            "infrastructure-operator",
+            false,
+            "deploy rollback incident.manage".into(),
+        ),
+        (
+            "network-operations-specialist",
+            false,
+            "incident.manage".into(),
+        ),
+        (
+            "quality-assurance-engineer",
+            true,
+            "backlog.write pipeline.run".into(),
+        ),
+        (
+            "security-architect",
+            true,
+            format!("design.write requirement.write policy.write finding.triage {x}"),
+        ),
+        (
+            "system-administrator",
+            true,
+            "user.manage role.manage token.manage audit.checkpoint event.emit event.import".into(),
+        ),
+        (
+            "systems-engineer",
+            false,
+            "requirement.write backlog.write".into(),
+        ),
+        (
+            "technical-support-specialist",
+            false,
+            "incident.manage".into(),
+        ),
         ("test-engineer", false, "backlog.write pipeline.run".into()),
-        ("user-experience", false, "design.write backlog.write".into()),
+        (
+            "user-experience",
+            false,
+            "design.write backlog.write".into(),
+        ),
         ("customer", false, String::new()),
         ("external-user", false, String::new()),
         ("internal-user", false, String::new()),
-        ("product-owner", false, format!("requirement.write backlog.write backlog.configure {x}")),
+        (
+            "product-owner",
+            false,
+            format!("requirement.write backlog.write backlog.configure {x}"),
+        ),
         ("subject-matter-expert", false, String::new()),
         ("devsecops-champion", true, "policy.write".into()),
-        ("release-engineer", false, "backlog.write pipeline.run release.create deploy event.emit".into()),
-        ("software-developer", false, "backlog.write pipeline.run".into()),
-        ("security-engineer", true, "backlog.write finding.triage risk.accept".into()),
+        (
+            "release-engineer",
+            false,
+            "backlog.write pipeline.run release.create deploy event.emit".into(),
+        ),
+        (
+            "software-developer",
+            false,
+            "backlog.write pipeline.run".into(),
+        ),
+        (
+            "security-engineer",
+            true,
+            "backlog.write finding.triage risk.accept".into(),
+        ),
         ("user", false, String::new()),
     ];
     rows.into_iter()
@@ -126,7 +207,12 @@ async fn rbac_matrix_41_roles_by_every_action() {
             // The policy goes through the database too.
             let policy_text = dso_governance::rbac::DEFAULT_POLICY;
             let mut tx = store.begin_write().await.unwrap();
-            assert_eq!(tx.set_rbac_policy(policy_text, "sha", AT, "test").await.unwrap(), 1);
+            assert_eq!(
+                tx.set_rbac_policy(policy_text, "sha", AT, "test")
+                    .await
+                    .unwrap(),
+                1
+            );
             tx.commit().await.unwrap();
             let (version, text) = store.rbac_policy().await.unwrap().unwrap();
             assert_eq!((version, text.as_str()), (1, policy_text));
@@ -135,7 +221,7 @@ async fn rbac_matrix_41_roles_by_every_action() {
             let mut mismatches = Vec::new();
             for role in &pim.roles {
                 let p = principal(&store, &format!("u-{}", role.id)).await;
-                assert_eq!(p.roles, [role.id.clone()]);
+                assert_eq!(p.roles, std::slice::from_ref(&role.id));
                 let (oversight, writes) = &expected[role.id.as_str()];
                 for action in Action::ALL {
                     let want = PROJECT.contains(&action.id())
@@ -145,7 +231,10 @@ async fn rbac_matrix_41_roles_by_every_action() {
                     let got = policy.decide(&p, *action, &Resource::kind("matrix"));
                     let allowed = matches!(got, Decision::Allow { .. });
                     if allowed != want {
-                        mismatches.push(format!("{} {}: got {allowed}, want {want}", role.id, action));
+                        mismatches.push(format!(
+                            "{} {}: got {allowed}, want {want}",
+                            role.id, action
+                        ));
                     }
                     if let Decision::Allow { role: Some(r) } = &got {
                         assert_eq!(r, &role.id, "the granting role is the one held");
@@ -177,7 +266,11 @@ async fn users_roles_and_tokens_round_trip() {
         tx.insert_user(&alice).await.unwrap();
         assert!(tx.user_exists("alice").await.unwrap());
         assert!(!tx.user_exists("bob").await.unwrap());
-        assert!(tx.grant_role("alice", "security-engineer", AT, "t").await.unwrap());
+        assert!(
+            tx.grant_role("alice", "security-engineer", AT, "t")
+                .await
+                .unwrap()
+        );
         assert!(tx.grant_role("alice", "architect", AT, "t").await.unwrap());
         assert!(!tx.grant_role("alice", "architect", AT, "t").await.unwrap());
         assert!(tx.revoke_role("alice", "architect").await.unwrap());
@@ -199,7 +292,10 @@ async fn users_roles_and_tokens_round_trip() {
         assert_eq!(got.roles, ["security-engineer"]);
         assert_eq!(got.password_hash.as_deref(), Some("$argon2id$x"));
         assert_eq!(store.users().await.unwrap().len(), 1);
-        assert_eq!(store.token("0123456789ab").await.unwrap(), Some(token.clone()));
+        assert_eq!(
+            store.token("0123456789ab").await.unwrap(),
+            Some(token.clone())
+        );
         assert_eq!(store.tokens(Some("alice")).await.unwrap().len(), 1);
         assert!(store.tokens(Some("bob")).await.unwrap().is_empty());
         assert_eq!(store.tokens(None).await.unwrap().len(), 1);
@@ -211,7 +307,13 @@ async fn users_roles_and_tokens_round_trip() {
         assert!(tx.set_user_disabled("alice", true).await.unwrap());
         tx.commit().await.unwrap();
         assert_eq!(
-            store.token("0123456789ab").await.unwrap().unwrap().revoked_at.as_deref(),
+            store
+                .token("0123456789ab")
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .as_deref(),
             Some(AT)
         );
         assert!(store.user("alice").await.unwrap().unwrap().disabled);
@@ -251,7 +353,9 @@ async fn requirements_backlog_documents_and_links() {
             .await
             .unwrap();
         assert_eq!(
-            tx.ids_with_prefix(IdKind::Requirement, "REQ-").await.unwrap(),
+            tx.ids_with_prefix(IdKind::Requirement, "REQ-")
+                .await
+                .unwrap(),
             ["REQ-1"]
         );
         tx.set_backlog_flow("[\"a\",\"b\"]", "[[\"a\",\"b\"]]", AT, "a")
@@ -281,8 +385,32 @@ async fn requirements_backlog_documents_and_links() {
         moved.state = "b".into();
         moved.requirements = Vec::new();
         tx.save_item(&moved, false).await.unwrap();
-        assert!(tx.link_commit(&CommitLinkRow { item_key: "BL-1".into(), sha: "abc".into(), summary: "BL-1 form".into(), run_id: None }, AT).await.unwrap());
-        assert!(!tx.link_commit(&CommitLinkRow { item_key: "BL-1".into(), sha: "abc".into(), summary: "again".into(), run_id: None }, AT).await.unwrap());
+        assert!(
+            tx.link_commit(
+                &CommitLinkRow {
+                    item_key: "BL-1".into(),
+                    sha: "abc".into(),
+                    summary: "BL-1 form".into(),
+                    run_id: None
+                },
+                AT
+            )
+            .await
+            .unwrap()
+        );
+        assert!(
+            !tx.link_commit(
+                &CommitLinkRow {
+                    item_key: "BL-1".into(),
+                    sha: "abc".into(),
+                    summary: "again".into(),
+                    run_id: None
+                },
+                AT
+            )
+            .await
+            .unwrap()
+        );
         assert!(tx.map_test("REQ-1", "auth.login_ok").await.unwrap());
         let doc = DocumentRow {
             id: "DOC-1".into(),
@@ -304,14 +432,25 @@ async fn requirements_backlog_documents_and_links() {
         };
         tx.insert_document(&doc).await.unwrap();
         assert_eq!(tx.latest_document_version("IE11").await.unwrap(), 1);
-        assert!(tx.respond_document("DOC-1", "returned", "ann", "architect", Some("vague"), AT).await.unwrap());
-        assert!(!tx.respond_document("DOC-1", "acknowledged", "ann", "architect", None, AT).await.unwrap());
+        assert!(
+            tx.respond_document("DOC-1", "returned", "ann", "architect", Some("vague"), AT)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !tx.respond_document("DOC-1", "acknowledged", "ann", "architect", None, AT)
+                .await
+                .unwrap()
+        );
         tx.commit().await.unwrap();
 
         let r = store.requirement("REQ-1").await.unwrap().unwrap();
         assert_eq!((r.version, r.title.as_str()), (2, "Log in safely"));
         let versions = store.requirement_versions("REQ-1").await.unwrap();
-        assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(
+            versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+            [1, 2]
+        );
         assert_eq!(versions[1].changed_by, "b");
         assert_eq!(store.requirements().await.unwrap().len(), 1);
         assert_eq!(store.backlog_flow().await.unwrap().unwrap().version, 1);
@@ -322,9 +461,15 @@ async fn requirements_backlog_documents_and_links() {
         assert_eq!(items[0].estimate, Some(2.5));
         assert_eq!(items[1].depends_on, ["BL-1"]);
         assert_eq!(store.commit_links().await.unwrap()[0].summary, "BL-1 form");
-        assert_eq!(store.requirement_tests().await.unwrap(), [("REQ-1".to_owned(), "auth.login_ok".to_owned())]);
+        assert_eq!(
+            store.requirement_tests().await.unwrap(),
+            [("REQ-1".to_owned(), "auth.login_ok".to_owned())]
+        );
         let d = store.document("DOC-1").await.unwrap().unwrap();
-        assert_eq!((d.state.as_str(), d.response_note.as_deref()), ("returned", Some("vague")));
+        assert_eq!(
+            (d.state.as_str(), d.response_note.as_deref()),
+            ("returned", Some("vague"))
+        );
         assert_eq!(store.documents().await.unwrap().len(), 1);
     })
     .await;
