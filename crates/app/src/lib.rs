@@ -17,6 +17,7 @@ pub mod context;
 pub mod error;
 pub mod events;
 pub mod exchange;
+pub mod gate;
 pub mod model;
 pub mod requirements;
 pub mod trace;

@@ -85,6 +85,13 @@ pub enum PolicyCommand {
     /// The RBAC policy (Cedar) that decides who may do what.
     #[command(subcommand)]
     Rbac(RbacCommand),
+    /// Run the `test_` rules of the gate policies (Rego): the default pack,
+    /// or the FILEs given.
+    Test {
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -268,7 +275,12 @@ pub async fn run_token(options: &OpenOptions, command: TokenCommand) -> miette::
 
 pub async fn run_policy(options: &OpenOptions, command: PolicyCommand) -> miette::Result<ExitCode> {
     let ctx = open(options).await?;
-    let PolicyCommand::Rbac(command) = command;
+    let command = match command {
+        PolicyCommand::Rbac(command) => command,
+        PolicyCommand::Test { files, format } => {
+            return crate::gate::test(options, &files, format).await;
+        }
+    };
     match command {
         RbacCommand::Show {
             schema,

@@ -8,6 +8,7 @@ mod access;
 mod audit;
 mod backlog;
 mod exchange;
+mod gate;
 mod model;
 mod output;
 mod req;
@@ -97,6 +98,9 @@ enum Command {
     /// Traceability: requirement → backlog items → commits → test cases;
     /// classifies requirements as verified, failing, untested or not implemented.
     Trace(trace::TraceArgs),
+    /// Policy gates as code (Rego): evaluate a gate over a run's evidence.
+    #[command(subcommand)]
+    Gate(gate::GateCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -155,11 +159,15 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::User(command) => access::run_user(&open, command).await,
         Command::Role(command) => access::run_role(&open, command).await,
         Command::Token(command) => access::run_token(&open, command).await,
+        Command::Policy(access::PolicyCommand::Test { files, format }) => {
+            gate::test(&open, &files, format).await
+        }
         Command::Policy(command) => access::run_policy(&open, command).await,
         Command::Req(command) => req::run(&open, command).await,
         Command::Backlog(command) => backlog::run(&open, command).await,
         Command::Exchange(command) => exchange::run(&open, command).await,
         Command::Trace(args) => trace::run(&open, args).await,
+        Command::Gate(command) => gate::run(&open, command).await,
     }
 }
 

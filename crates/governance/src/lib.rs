@@ -6,6 +6,7 @@
 //! - [`exchange`]: the planning exchanges of Table 2 and the roles that send them.
 //! - [`requirement`]: requirements and their versioned, diffable history.
 //! - [`backlog`]: backlog items on a configurable Kanban flow; CSV and Jira import.
+//! - [`gate`]: policy gates as code (Rego): the default pack and its tests.
 //! - [`trace`]: classifying requirements as verified, untested or not implemented.
 //!
 //! Architecture invariant: pure domain logic; no SQL, no HTTP, no other
@@ -13,6 +14,7 @@
 
 pub mod backlog;
 pub mod exchange;
+pub mod gate;
 pub mod rbac;
 pub mod requirement;
 pub mod trace;

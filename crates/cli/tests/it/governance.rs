@@ -761,3 +761,89 @@ fn trace_classifies_every_requirement() {
     let err = dso.fails(&["trace", "--junit", "broken.xml"]);
     assert!(err.contains("broken.xml:"), "{err}");
 }
+
+#[test]
+fn gate_denies_a_critical_finding_until_accepted_and_again_after_expiry() {
+    let dso = Dso::init();
+    let input = |state: &str, now: &str| {
+        serde_json::json!({
+            "now": now,
+            "findings": [{"id": "F-7", "tool": "sca", "title": "CVE-2026-1234 in left-pad", "severity": "critical",
+                          "state": state, "accepted_until": "2026-07-01T00:00:00.000000Z"}],
+            "secrets": [],
+            "tests": [{"name": "unit.a", "outcome": "passed"}],
+            "coverage": 85,
+            "sbom": true
+        })
+        .to_string()
+    };
+    std::fs::write(
+        dso.path().join("new.json"),
+        input("new", "2026-06-01T00:00:00.000000Z"),
+    )
+    .unwrap();
+    std::fs::write(
+        dso.path().join("accepted.json"),
+        input("accepted", "2026-06-01T00:00:00.000000Z"),
+    )
+    .unwrap();
+    std::fs::write(
+        dso.path().join("expired.json"),
+        input("accepted", "2026-07-02T00:00:00.000000Z"),
+    )
+    .unwrap();
+
+    let out = dso.run(&["gate", "eval", "--input", "new.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("gate: deny"), "{text}");
+    assert!(
+        text.contains("no-unwaived-critical-high: critical finding F-7"),
+        "{text}"
+    );
+    assert!(
+        dso.ok(&["gate", "eval", "--input", "accepted.json"])
+            .contains("gate: allow")
+    );
+    let out = dso.json_allow_failure(&["gate", "eval", "--input", "expired.json"]);
+    assert_eq!(out["allow"], false);
+    assert_eq!(out["violations"][0]["rule"], "no-expired-risk-acceptance");
+    assert_eq!(out["violations"][0]["ids"], serde_json::json!(["F-7"]));
+
+    let decisions: Vec<_> = events(&dso)
+        .into_iter()
+        .filter(|e| e["type"] == "dev.cdeventsx.dso.gate.evaluated.0.1.0")
+        .map(|e| e["data"]["decision"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(decisions, ["deny", "allow", "deny"]);
+
+    // Compliance reads but does not run gates.
+    let carol = user_with_token(&dso, "carol", &["compliance"]);
+    let err = fails_as(&dso, &carol, &["gate", "eval", "--input", "new.json"]);
+    assert!(
+        err.contains("forbidden: carol (compliance) may not pipeline.run on gate new.json"),
+        "{err}"
+    );
+}
+
+#[test]
+fn policy_test_runs_rego_tests_and_reports_syntax_errors() {
+    let dso = Dso::init();
+    let out = dso.ok(&["policy", "test"]);
+    assert!(out.contains("5 passed, 0 failed"), "{out}");
+    std::fs::write(
+        dso.path().join("mine.rego"),
+        "package mine\n\ntest_ok if { 1 == 1 }\n\ntest_broken if { 1 == 2 }\n",
+    )
+    .unwrap();
+    let out = dso.run(&["policy", "test", "mine.rego"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("FAIL data.mine.test_broken"));
+    std::fs::write(
+        dso.path().join("bad.rego"),
+        "package bad\n\nallow if {\n  input.x ==\n}\n",
+    )
+    .unwrap();
+    let err = dso.fails(&["policy", "test", "bad.rego"]);
+    assert!(err.contains("bad.rego:"), "{err}");
+}

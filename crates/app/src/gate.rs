@@ -1,0 +1,70 @@
+//! Policy gates: `dso gate eval` and `dso policy test`.
+//!
+//! Until pipeline runs store their findings, tests, coverage and SBOM, the
+//! gate's input document is given as a JSON file (`--input`); `--run RUN`
+//! and `uses: dso/gate` come with the pipeline and assurance work.
+
+use dso_audit::NewEvent;
+use dso_governance::gate::{self, GateDecision, Pack, TestOutcome};
+use dso_governance::rbac::{Action, Resource};
+
+use crate::access::authorize;
+use crate::events::AppendedEntry;
+use crate::{AppError, Context};
+
+pub mod types {
+    pub const GATE_EVALUATED: &str = "dev.cdeventsx.dso.gate.evaluated.0.1.0";
+}
+
+fn pack_or_default(pack: Pack) -> Pack {
+    if pack.is_empty() {
+        gate::default_pack()
+    } else {
+        pack
+    }
+}
+
+/// Evaluates the gate (the default pack unless `pack` has files) over
+/// `input`, adding `now` when the input has none, and records the decision
+/// as a `gate.evaluated` event.
+pub async fn eval(
+    ctx: &Context,
+    subject: &str,
+    mut input: serde_json::Value,
+    pack: Pack,
+) -> Result<(GateDecision, AppendedEntry), AppError> {
+    let role = authorize(ctx, Action::PipelineRun, &Resource::one("gate", subject)).await?;
+    if let Some(obj) = input.as_object_mut() {
+        obj.entry("now")
+            .or_insert_with(|| dso_audit::format_time(jiff::Timestamp::now()).into());
+    }
+    let pack = pack_or_default(pack);
+    let decision = gate::evaluate(&pack, &input).map_err(|e| AppError::Input {
+        location: "gate policy".into(),
+        message: e.0,
+    })?;
+    let event = NewEvent {
+        ty: types::GATE_EVALUATED.into(),
+        subject: Some(subject.to_owned()),
+        data: serde_json::json!({
+            "decision": if decision.allow { "allow" } else { "deny" },
+            "violations": decision.violations,
+            "policies": pack.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            "now": input.get("now"),
+        }),
+    };
+    let mut ctx_role = ctx.actor.clone();
+    ctx_role.role = role;
+    let stamped = dso_audit::Event::stamp(event, &ctx.workspace.event_source(), &ctx_role)?;
+    let mut appended = crate::events::append(ctx, &[stamped]).await?;
+    Ok((decision, appended.remove(0)))
+}
+
+/// Runs the `test_` rules of a pack (the default one unless `pack` has files).
+pub async fn test(ctx: &Context, pack: Pack) -> Result<Vec<TestOutcome>, AppError> {
+    authorize(ctx, Action::PolicyRead, &Resource::kind("gate policies")).await?;
+    gate::run_tests(&pack_or_default(pack)).map_err(|e| AppError::Input {
+        location: "gate policy".into(),
+        message: e.0,
+    })
+}
