@@ -39,10 +39,7 @@ pub async fn eval(
             .or_insert_with(|| dso_audit::format_time(jiff::Timestamp::now()).into());
     }
     let pack = pack_or_default(pack);
-    let decision = gate::evaluate(&pack, &input).map_err(|e| AppError::Input {
-        location: "gate policy".into(),
-        message: e.0,
-    })?;
+    let decision = gate::evaluate(&pack, &input).map_err(policy_error)?;
     let event = NewEvent {
         ty: types::GATE_EVALUATED.into(),
         subject: Some(subject.to_owned()),
@@ -63,8 +60,19 @@ pub async fn eval(
 /// Runs the `test_` rules of a pack (the default one unless `pack` has files).
 pub async fn test(ctx: &Context, pack: Pack) -> Result<Vec<TestOutcome>, AppError> {
     authorize(ctx, Action::PolicyRead, &Resource::kind("gate policies")).await?;
-    gate::run_tests(&pack_or_default(pack)).map_err(|e| AppError::Input {
-        location: "gate policy".into(),
-        message: e.0,
-    })
+    gate::run_tests(&pack_or_default(pack)).map_err(policy_error)
+}
+
+/// `file:line:col: message` from the gate becomes a located input error.
+fn policy_error(e: gate::GateError) -> AppError {
+    match e.0.rsplit_once(": ") {
+        Some((location, message)) if location.contains(".rego:") => AppError::Input {
+            location: location.to_owned(),
+            message: message.to_owned(),
+        },
+        _ => AppError::Input {
+            location: "gate policy".into(),
+            message: e.0,
+        },
+    }
 }

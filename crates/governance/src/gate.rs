@@ -60,10 +60,27 @@ fn engine(pack: &Pack) -> Result<(regorus::Engine, Vec<(String, String)>), GateE
     for (name, text) in pack {
         let package = engine
             .add_policy(name.clone(), text.clone())
-            .map_err(|e| GateError(e.to_string()))?;
+            .map_err(|e| GateError(one_line(&e.to_string())))?;
         packages.push((name.clone(), package));
     }
     Ok((engine, packages))
+}
+
+/// regorus reports `--> file:line:col`, a snippet, then `error: message`;
+/// this makes it `file:line:col: message`.
+fn one_line(report: &str) -> String {
+    let place = report
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("--> "))
+        .map(str::trim);
+    let message = report
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("error: "))
+        .map(str::trim);
+    match (place, message) {
+        (Some(p), Some(m)) => format!("{p}: {m}"),
+        _ => report.trim().to_owned(),
+    }
 }
 
 /// Evaluates the gate of `pack` over `input`.
@@ -257,7 +274,7 @@ mod tests {
             "package dso.gate\n\nviolations contains v if {\n  v := \n}\n".to_owned(),
         )];
         let err = evaluate(&pack, &clean()).unwrap_err();
-        assert!(err.0.contains("bad.rego:"), "{err}");
+        assert_eq!(err.0, "bad.rego:4:5: expecting `}` while parsing set");
         let pack = vec![(
             "t.rego".to_owned(),
             "package t\n\ntest_fails if { 1 == 2 }\ntest_ok if { true }\n".to_owned(),
