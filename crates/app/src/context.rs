@@ -88,6 +88,8 @@ impl Context {
             crate::events::emit(&ctx, event).await?;
             return Err(AppError::Unauthenticated { reason });
         }
+        // A run whose dso process was killed is never left "running".
+        crate::pipeline::reap_interrupted(&ctx).await?;
         Ok(ctx)
     }
 

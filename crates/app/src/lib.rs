@@ -10,16 +10,21 @@
 //! - [`events`]: emitting, importing and listing events; verifying the chain.
 //! - [`model`]: querying the PIM as data.
 //! - [`requirements`], [`backlog`], [`exchange`]: the Governance domain's repositories and flows.
+//! - [`pipeline`]: `dso run`, runs, jobs, logs; [`artifacts`] their content-addressed store; [`secrets`] the secret store; [`git`] what a run reads from git.
 
 pub mod access;
+pub mod artifacts;
 pub mod backlog;
 pub mod context;
 pub mod error;
 pub mod events;
 pub mod exchange;
 pub mod gate;
+pub mod git;
 pub mod model;
+pub mod pipeline;
 pub mod requirements;
+pub mod secrets;
 pub mod trace;
 pub mod workspace;
 

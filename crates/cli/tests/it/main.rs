@@ -3,6 +3,7 @@
 mod audit;
 mod governance;
 mod model;
+mod pipeline;
 mod tidy;
 mod workspace;
 

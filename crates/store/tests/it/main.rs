@@ -3,6 +3,7 @@
 
 mod events;
 mod governance;
+mod runs;
 mod schema;
 
 use std::future::Future;
