@@ -49,6 +49,7 @@ actions! {
     BacklogRead => "backlog.read", true;
     ExchangeRead => "exchange.read", true;
     TraceRead => "trace.read", true;
+    PipelineRead => "pipeline.read", true;
     AuditRead => "audit.read", true;
     UserRead => "user.read", true;
     PolicyRead => "policy.read", true;
@@ -73,6 +74,7 @@ actions! {
     Rollback => "rollback", false;
     IncidentManage => "incident.manage", false;
     DesignWrite => "design.write", false;
+    SecretManage => "secret.manage", false;
 }
 
 impl fmt::Display for Action {
@@ -468,7 +470,7 @@ mod tests {
                 "{action} missing from the schema"
             );
         }
-        assert_eq!(Action::ALL.len(), 28);
+        assert_eq!(Action::ALL.len(), 30);
     }
 
     #[test]
@@ -583,6 +585,7 @@ mod tests {
             "backlog.read",
             "exchange.read",
             "trace.read",
+            "pipeline.read",
         ];
         let oversight = ["audit.read", "user.read", "policy.read"];
         for (role, actions) in matrix(&Policy::default_set()) {

@@ -171,6 +171,13 @@ fn access_scenario(dso: &Dso) {
         err.contains("forbidden: carol (compliance) may not backlog.write on backlog"),
         "{err}"
     );
+    // Pipelines: everyone with a role reads runs; secrets need secret.manage.
+    ok_as(dso, &carol, &["runs"]);
+    let err = fails_as(dso, &dev, &["secret", "list"]);
+    assert!(
+        err.contains("forbidden: dev (software-developer) may not secret.manage on secrets"),
+        "{err}"
+    );
     // A developer cannot read the audit log or manage users.
     fails_as(dso, &dev, &["audit", "log"]);
     let err = fails_as(dso, &dev, &["role", "grant", "dev", "security-engineer"]);

@@ -19,6 +19,7 @@ const PROJECT: &[&str] = &[
     "backlog.read",
     "exchange.read",
     "trace.read",
+    "pipeline.read",
 ];
 /// The reads oversight roles add.
 const OVERSIGHT: &[&str] = &["audit.read", "user.read", "policy.read"];
@@ -72,7 +73,7 @@ fn expected() -> BTreeMap<&'static str, (bool, Vec<&'static str>)> {
         (
             "devops-engineer",
             false,
-            "backlog.write pipeline.run deploy rollback event.emit event.import".into(),
+            "backlog.write pipeline.run deploy rollback event.emit event.import secret.manage".into(),
         ),
         (
             "infrastructure-architect",
@@ -103,7 +104,7 @@ fn expected() -> BTreeMap<&'static str, (bool, Vec<&'static str>)> {
         (
             "system-administrator",
             true,
-            "user.manage role.manage token.manage audit.checkpoint event.emit event.import".into(),
+            "user.manage role.manage token.manage audit.checkpoint event.emit event.import secret.manage".into(),
         ),
         (
             "systems-engineer",
@@ -134,7 +135,7 @@ fn expected() -> BTreeMap<&'static str, (bool, Vec<&'static str>)> {
         (
             "release-engineer",
             false,
-            "backlog.write pipeline.run release.create deploy event.emit".into(),
+            "backlog.write pipeline.run release.create deploy event.emit secret.manage".into(),
         ),
         (
             "software-developer",
