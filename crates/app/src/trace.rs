@@ -1,9 +1,9 @@
 //! Traceability: `dso trace link-commits`, `dso trace map`, `dso trace [REQ]`.
 //!
 //! Commits are linked to backlog items by scanning a git history for item
-//! keys (later, pipeline runs will record them as they build). Test results
-//! come from JUnit XML files given on the command line; once pipeline runs
-//! store their JUnit results, `--run RUN` will read them from there.
+//! keys (`link-commits`), and by the pipeline runs whose commit message
+//! mentions an item key. Test results come from a run's stored JUnit
+//! reports (`--run RUN`) or from JUnit XML files (`--junit FILE`).
 
 use dso_audit::NewEvent;
 use dso_governance::backlog::keys_in_message;
@@ -186,7 +186,48 @@ pub fn junit_results(files: &[(String, String)]) -> Result<Vec<TestResult>, AppE
     Ok(all)
 }
 
+/// The test results a pipeline run stored from its JUnit reports.
+pub async fn run_results(ctx: &Context, run_id: i64) -> Result<Vec<TestResult>, AppError> {
+    authorize(
+        ctx,
+        Action::PipelineRead,
+        &Resource::one("run", &run_id.to_string()),
+    )
+    .await?;
+    if ctx.store.run(run_id).await?.is_none() {
+        return Err(AppError::Unknown {
+            kind: "run",
+            value: run_id.to_string(),
+            hint: Some("`dso runs` lists the runs".into()),
+        });
+    }
+    Ok(ctx
+        .store
+        .test_suites(run_id)
+        .await?
+        .into_iter()
+        .flat_map(|suite| suite.cases)
+        .map(|case| TestResult {
+            case: match case.classname.filter(|c| !c.is_empty()) {
+                Some(class) => format!("{class}.{}", case.name),
+                None => case.name,
+            },
+            outcome: match case.outcome.as_str() {
+                "failed" | "error" => trace::Outcome::Failed,
+                "skipped" => trace::Outcome::Skipped,
+                _ => trace::Outcome::Passed,
+            },
+        })
+        .collect())
+}
+
+/// How many runs `dso trace` reads for the backlog keys their commits mention.
+const RUNS_SCANNED: i64 = 10_000;
+
 /// `dso trace [REQ]`: the chain and status of one requirement, or of all.
+///
+/// Commits come from `link-commits` and from the pipeline runs whose commit
+/// message mentions an item key.
 pub async fn trace(
     ctx: &Context,
     requirement: Option<&str>,
@@ -234,6 +275,16 @@ pub async fn trace(
             .await?
             .into_iter()
             .map(|c| (c.item_key, c.sha))
+            .chain(
+                ctx.store
+                    .runs(RUNS_SCANNED)
+                    .await?
+                    .into_iter()
+                    .flat_map(|run| {
+                        let sha = run.commit_sha;
+                        run.backlog_keys.into_iter().map(move |k| (k, sha.clone()))
+                    }),
+            )
             .collect(),
         mapping: ctx.store.requirement_tests().await?,
         results,

@@ -20,6 +20,9 @@ pub struct TraceArgs {
     /// JUnit XML reports with the test results to judge by (repeatable).
     #[arg(long, value_name = "FILE")]
     junit: Vec<PathBuf>,
+    /// Judge by the test results a pipeline run stored (`dso runs`).
+    #[arg(long, value_name = "RUN")]
+    run: Option<i64>,
     #[arg(long, value_enum, default_value_t)]
     format: Format,
 }
@@ -75,7 +78,10 @@ pub async fn run(options: &OpenOptions, args: TraceArgs) -> miette::Result<ExitC
                         .map_err(|err| miette::miette!("cannot read {}: {err}", f.display()))
                 })
                 .collect::<miette::Result<Vec<_>>>()?;
-            let results = trace::junit_results(&files).map_err(report)?;
+            let mut results = trace::junit_results(&files).map_err(report)?;
+            if let Some(run) = args.run {
+                results.extend(trace::run_results(&ctx, run).await.map_err(report)?);
+            }
             let traces = trace::trace(&ctx, args.requirement.as_deref(), results)
                 .await
                 .map_err(report)?;
@@ -115,8 +121,8 @@ pub async fn run(options: &OpenOptions, args: TraceArgs) -> miette::Result<ExitC
                 &["requirement", "status", "items", "commits", "tests"],
                 &rows,
             );
-            if args.junit.is_empty() && args.format == Format::Table {
-                eprintln!("note: no --junit reports given, so no requirement can be verified yet");
+            if args.junit.is_empty() && args.run.is_none() && args.format == Format::Table {
+                eprintln!("note: no --run or --junit given, so no requirement can be verified");
             }
         }
     }

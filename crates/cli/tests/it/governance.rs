@@ -854,3 +854,39 @@ fn policy_test_runs_rego_tests_and_reports_syntax_errors() {
     let err = dso.fails(&["policy", "test", "bad.rego"]);
     assert!(err.contains("bad.rego:"), "{err}");
 }
+
+/// A pipeline run's stored JUnit results and its commit (which mentions
+/// PROJ-7) complete the chain: `dso trace --run 1`.
+#[test]
+fn trace_reads_a_pipeline_run() {
+    let dso = Dso::init();
+    dso.ok(&["req", "add", "--title", "Log in"]);
+    dso.ok(&["req", "add", "--title", "Lock out"]);
+    std::fs::write(
+        dso.path().join("items.csv"),
+        "key,title,requirements\nPROJ-7,Login,REQ-1\nPROJ-8,Lockout,REQ-2\n",
+    )
+    .unwrap();
+    dso.ok(&["backlog", "import", "items.csv"]);
+    let junit = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/trace/junit.xml"),
+    )
+    .unwrap();
+    let pipeline = r#"
+jobs:
+  test:
+    activity: unit-test
+    run: cp fixtures/junit.xml .
+    reports: { junit: junit.xml }
+"#;
+    let repo = crate::pipeline::repo(&dso, pipeline, &[("fixtures/junit.xml", &junit)]);
+    let (code, out, err) = crate::pipeline::run(&dso, &repo, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let traces = dso.json(&["trace", "--run", "1"]);
+    assert_eq!(traces[0]["status"], "verified", "{traces}");
+    assert_eq!(traces[0]["items"], serde_json::json!(["PROJ-7"]));
+    assert_eq!(traces[0]["commits"].as_array().unwrap().len(), 1);
+    assert_eq!(traces[1]["status"], "not-implemented", "{traces}");
+    let err = dso.fails(&["trace", "--run", "9"]);
+    assert!(err.contains("unknown run `9`"), "{err}");
+}
