@@ -24,6 +24,27 @@ fn pack_or_default(pack: Pack) -> Pack {
     }
 }
 
+/// Builds a gate's input document from what run `run_id` stored: its test
+/// cases and line coverage. Findings, secrets and SBOMs are not stored by
+/// runs yet, so `findings` and `secrets` are empty and `sbom` is false (the
+/// default pack denies on it, which is the honest answer).
+pub async fn run_input(ctx: &Context, run_id: i64) -> Result<serde_json::Value, AppError> {
+    let tests = crate::trace::run_results(ctx, run_id).await?;
+    let coverage = ctx.store.coverage(run_id).await?;
+    let (found, hit) = coverage.iter().fold((0i64, 0i64), |(f, h), c| {
+        (f + c.lines_found, h + c.lines_hit)
+    });
+    let percent = (found > 0).then(|| 100.0 * hit as f64 / found as f64);
+    Ok(serde_json::json!({
+        "run": run_id,
+        "findings": [],
+        "secrets": [],
+        "tests": tests.iter().map(|t| serde_json::json!({"name": t.case, "outcome": t.outcome})).collect::<Vec<_>>(),
+        "coverage": percent,
+        "sbom": false,
+    }))
+}
+
 /// Evaluates the gate (the default pack unless `pack` has files) over
 /// `input`, adding `now` when the input has none, and records the decision
 /// as a `gate.evaluated` event.

@@ -17,8 +17,11 @@ pub enum GateCommand {
     /// presence (see docs/governance.md); pipeline runs will build it.
     Eval {
         /// The input document (JSON).
-        #[arg(long)]
-        input: PathBuf,
+        #[arg(long, required_unless_present = "run", conflicts_with = "run")]
+        input: Option<PathBuf>,
+        /// Build the input from what a pipeline run stored (tests, coverage).
+        #[arg(long, value_name = "RUN")]
+        run: Option<i64>,
         /// Rego files to use instead of the default pack (repeatable).
         #[arg(long = "policy", value_name = "FILE")]
         policies: Vec<PathBuf>,
@@ -43,21 +46,32 @@ pub async fn run(options: &OpenOptions, command: GateCommand) -> miette::Result<
     let ctx = Context::open(options).await.map_err(report)?;
     let GateCommand::Eval {
         input,
+        run,
         policies,
         format,
     } = command;
-    let text = std::fs::read_to_string(&input)
-        .map_err(|err| miette::miette!("cannot read {}: {err}", input.display()))?;
-    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|err| {
-        miette::miette!(
-            "{}:{}:{}: invalid JSON: {err}",
-            input.display(),
-            err.line(),
-            err.column()
-        )
-    })?;
+    let (subject, doc) = match (input, run) {
+        (_, Some(run)) => (
+            format!("run {run}"),
+            gate::run_input(&ctx, run).await.map_err(report)?,
+        ),
+        (Some(input), None) => {
+            let text = std::fs::read_to_string(&input)
+                .map_err(|err| miette::miette!("cannot read {}: {err}", input.display()))?;
+            let doc: serde_json::Value = serde_json::from_str(&text).map_err(|err| {
+                miette::miette!(
+                    "{}:{}:{}: invalid JSON: {err}",
+                    input.display(),
+                    err.line(),
+                    err.column()
+                )
+            })?;
+            (input.display().to_string(), doc)
+        }
+        (None, None) => return Err(miette::miette!("give --input FILE or --run RUN")),
+    };
     let pack = read_pack(&policies)?;
-    let (decision, appended) = gate::eval(&ctx, &input.display().to_string(), doc, pack)
+    let (decision, appended) = gate::eval(&ctx, &subject, doc, pack)
         .await
         .map_err(report)?;
     match format {

@@ -837,7 +837,7 @@ fn gate_denies_a_critical_finding_until_accepted_and_again_after_expiry() {
 fn policy_test_runs_rego_tests_and_reports_syntax_errors() {
     let dso = Dso::init();
     let out = dso.ok(&["policy", "test"]);
-    assert!(out.contains("5 passed, 0 failed"), "{out}");
+    assert!(out.contains("6 passed, 0 failed"), "{out}");
     std::fs::write(
         dso.path().join("mine.rego"),
         "package mine\n\ntest_ok if { 1 == 1 }\n\ntest_broken if { 1 == 2 }\n",
@@ -889,4 +889,19 @@ jobs:
     assert_eq!(traces[1]["status"], "not-implemented", "{traces}");
     let err = dso.fails(&["trace", "--run", "9"]);
     assert!(err.contains("unknown run `9`"), "{err}");
+
+    // The gate over the same run: a failing test, no coverage, no SBOM.
+    let decision = dso.json_allow_failure(&["gate", "eval", "--run", "1"]);
+    assert_eq!(decision["allow"], false);
+    let rules: Vec<&str> = decision["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["all-tests-pass", "coverage", "sbom-present"]);
+    assert_eq!(
+        decision["violations"][0]["ids"],
+        serde_json::json!(["auth.lockout_after_five_failures"])
+    );
 }

@@ -76,6 +76,7 @@ violations contains v if {
 }
 
 violations contains v if {
+	is_number(input.coverage)
 	input.coverage < coverage_min
 	v := {"rule": "coverage", "message": sprintf("coverage %v%% is below the required %v%%", [input.coverage, coverage_min]), "ids": []}
 }

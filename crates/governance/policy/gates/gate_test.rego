@@ -46,3 +46,8 @@ test_secrets_failures_coverage_and_sbom if {
 test_missing_evidence_denies if {
 	rules({"now": "2026-06-01T00:00:00.000000Z"}) == {"all-tests-pass", "coverage", "sbom-present"}
 }
+
+test_null_coverage_is_one_violation if {
+	vs := gate.violations with input as object.union(clean, {"coverage": null})
+	[v | some v in vs; v.rule == "coverage"] == [{"rule": "coverage", "message": "no coverage measured", "ids": []}]
+}
