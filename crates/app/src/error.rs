@@ -54,6 +54,21 @@ pub enum AppError {
     NoTarget { env: String },
     #[error("the audit chain is broken: {0}")]
     ChainBroken(dso_audit::Problem),
+    #[error("{0}")]
+    Forbidden(dso_governance::rbac::Forbidden),
+    #[error("token refused: {reason}")]
+    Unauthenticated { reason: String },
+    /// Internal: a refused token and the event recording it; `Context::open`
+    /// appends the event and returns [`AppError::Unauthenticated`].
+    #[error("token refused: {reason}")]
+    TokenRefused {
+        reason: String,
+        event: Box<dso_audit::NewEvent>,
+    },
+    #[error("invalid policy:\n{0}")]
+    Policy(dso_governance::rbac::PolicyError),
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl AppError {
@@ -84,6 +99,16 @@ impl AppError {
             AppError::NoTarget { env } => Some(format!(
                 "set one with `dso env set {env} --script COMMAND` or `--kubectl MANIFESTS`"
             )),
+            AppError::Forbidden(f) => Some(match &f.reason {
+                Some(reason) => format!("{reason}; `dso policy rbac show --matrix` lists what each role may do"),
+                None => "a user with role management (the workspace owner or a system-administrator) can grant a role that allows it: `dso role grant USER ROLE`; `dso policy rbac show --matrix` lists what each role may do".into(),
+            }),
+            AppError::Unauthenticated { .. } | AppError::TokenRefused { .. } => Some(
+                "create a new token with `dso token create` (as a user who may), or unset DSO_TOKEN / --token to act as the workspace owner".into(),
+            ),
+            AppError::Policy(_) => Some(
+                "the policy must parse as Cedar and validate against the schema; `dso policy rbac show --schema` prints it".into(),
+            ),
             AppError::ChainBroken(_) => Some(
                 "the log was altered outside dso; restore the database from a backup and compare with `dso audit log`"
                     .into(),

@@ -45,6 +45,12 @@ pub struct NewMonitor {
 
 /// Adds or replaces a monitor.
 pub async fn add_monitor(ctx: &Context, m: &NewMonitor) -> Result<MonitorRecord, AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::IncidentManage,
+        &dso_governance::rbac::Resource::kind("monitors"),
+    )
+    .await?;
     check_name(&m.name, "monitor")?;
     crate::operational::environment(ctx, &m.env).await?;
     if m.interval < Duration::from_millis(100) || m.timeout.is_zero() {
@@ -119,6 +125,12 @@ fn millis(d: Duration) -> i64 {
 
 /// Every monitor.
 pub async fn monitors(ctx: &Context) -> Result<Vec<MonitorRecord>, AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::PipelineRead,
+        &dso_governance::rbac::Resource::kind("monitors"),
+    )
+    .await?;
     Ok(ctx.store.monitors().await?)
 }
 
@@ -156,6 +168,12 @@ pub async fn run(
     duration: Option<Duration>,
     mut report: impl FnMut(&RoundReport),
 ) -> Result<u64, AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::IncidentManage,
+        &dso_governance::rbac::Resource::kind("monitors"),
+    )
+    .await?;
     if ctx.store.monitors().await?.is_empty() {
         return Err(AppError::Input {
             location: "monitors".into(),
@@ -441,6 +459,12 @@ pub async fn ingest_alerts(
     name: &str,
     text: &str,
 ) -> Result<IngestReport, AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::IncidentManage,
+        &dso_governance::rbac::Resource::kind("alerts"),
+    )
+    .await?;
     let alerts = dso_monitoring::alert::parse(text).map_err(|e| AppError::Input {
         location: format!("{name}: {}", e.location),
         message: e.message,
@@ -487,6 +511,12 @@ async fn ingest_one(ctx: &Context, a: &Alert, report: &mut IngestReport) -> Resu
 
 /// Every incident, newest first.
 pub async fn incidents(ctx: &Context) -> Result<Vec<IncidentRecord>, AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::PipelineRead,
+        &dso_governance::rbac::Resource::kind("incidents"),
+    )
+    .await?;
     Ok(ctx.store.incidents().await?)
 }
 
@@ -514,6 +544,12 @@ pub async fn report_incident(
     severity: &str,
     title: &str,
 ) -> Result<i64, AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::IncidentManage,
+        &dso_governance::rbac::Resource::kind("incidents"),
+    )
+    .await?;
     crate::operational::environment(ctx, env).await?;
     if title.trim().is_empty() {
         return Err(AppError::Input {
@@ -538,6 +574,12 @@ pub async fn resolve_by_hand(
     id: i64,
     note: Option<&str>,
 ) -> Result<IncidentRecord, AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::IncidentManage,
+        &dso_governance::rbac::Resource::kind("incidents"),
+    )
+    .await?;
     let (inc, _) = incident(ctx, id).await?;
     if inc.status != "open" {
         return Err(AppError::Input {
@@ -552,6 +594,12 @@ pub async fn resolve_by_hand(
 
 /// Adds a note to an incident's timeline.
 pub async fn note(ctx: &Context, id: i64, text: &str) -> Result<(), AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::IncidentManage,
+        &dso_governance::rbac::Resource::kind("incidents"),
+    )
+    .await?;
     incident(ctx, id).await?;
     let event = ctx.stamp(NewEvent {
         ty: types::INCIDENT_NOTED.into(),
@@ -576,6 +624,12 @@ pub struct UptimeRow {
 
 /// Uptime per environment and service over the samples since `since`.
 pub async fn uptime_since(ctx: &Context, since: &str) -> Result<Vec<UptimeRow>, AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::PipelineRead,
+        &dso_governance::rbac::Resource::kind("uptime"),
+    )
+    .await?;
     let monitors = ctx.store.monitors().await?;
     let samples = ctx.store.samples(None, None, since).await?;
     let mut keys: Vec<(String, String)> = monitors
@@ -616,6 +670,12 @@ pub async fn add_slo(
     target: &str,
     window: Duration,
 ) -> Result<SloRecord, AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::IncidentManage,
+        &dso_governance::rbac::Resource::kind("slos"),
+    )
+    .await?;
     check_name(name, "SLO")?;
     crate::operational::environment(ctx, env).await?;
     uptime::parse_target(target).map_err(|message| AppError::Input {
@@ -644,6 +704,12 @@ pub async fn add_slo(
 
 /// Every SLO with its status over its window ending now.
 pub async fn slos(ctx: &Context) -> Result<Vec<(SloRecord, SloStatus)>, AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::PipelineRead,
+        &dso_governance::rbac::Resource::kind("slos"),
+    )
+    .await?;
     let mut out = Vec::new();
     for slo in ctx.store.slos().await? {
         let since = jiff::Timestamp::now()
@@ -692,6 +758,12 @@ pub async fn ingest_usage(
     text: &str,
     options: &UsageOptions,
 ) -> Result<UsageReport, AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::IncidentManage,
+        &dso_governance::rbac::Resource::kind("usage"),
+    )
+    .await?;
     use dso_monitoring::usage::{self, Kind};
     crate::operational::environment(ctx, &options.env).await?;
     let mut report = UsageReport::default();

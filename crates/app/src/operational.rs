@@ -116,6 +116,12 @@ pub async fn ensure_defaults(ctx: &Context) -> Result<(), AppError> {
 
 /// Every environment, by name.
 pub async fn environments(ctx: &Context) -> Result<Vec<Environment>, AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::PipelineRead,
+        &dso_governance::rbac::Resource::kind("environments"),
+    )
+    .await?;
     ensure_defaults(ctx).await?;
     ctx.store
         .environments()
@@ -162,6 +168,12 @@ pub async fn put_environment(
     changes: &EnvChanges,
     create: bool,
 ) -> Result<Environment, AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::Deploy,
+        &dso_governance::rbac::Resource::kind("environment"),
+    )
+    .await?;
     dso_operational::env::check_name(name).map_err(|message| AppError::Input {
         location: "environment name".into(),
         message,
@@ -262,6 +274,12 @@ pub async fn create_release(
     version: &str,
     run_id: i64,
 ) -> Result<Release, AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::ReleaseCreate,
+        &dso_governance::rbac::Resource::kind("releases"),
+    )
+    .await?;
     check_version(version)?;
     let run = ctx
         .store
@@ -405,6 +423,12 @@ fn check_version(version: &str) -> Result<(), AppError> {
 
 /// Every release, newest first.
 pub async fn releases(ctx: &Context) -> Result<Vec<Release>, AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::PipelineRead,
+        &dso_governance::rbac::Resource::kind("releases"),
+    )
+    .await?;
     Ok(ctx
         .store
         .releases()
@@ -552,6 +576,12 @@ pub async fn deploy(
     version: &str,
     env_name: &str,
 ) -> Result<DeployOutcome, AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::Deploy,
+        &dso_governance::rbac::Resource::kind("deployments"),
+    )
+    .await?;
     let env = environment(ctx, env_name).await?;
     let release = release(ctx, version).await?;
     if env.target == Target::None {
@@ -672,29 +702,29 @@ fn describe(problems: &[provenance::Problem]) -> String {
         .join("; ")
 }
 
-/// The PIM roles `user` holds. The owner holds every role; others hold
-/// those `[operational] roles` of dso.toml gives them (a stand-in until
-/// governance's RBAC answers this).
-pub fn roles_of(ctx: &Context, user: &str) -> Vec<String> {
-    if user == ctx.workspace.config.workspace.owner {
+/// The PIM roles the acting user holds: every role for the workspace owner
+/// (a superuser), else those granted with `dso role grant`.
+pub fn acting_roles(ctx: &Context) -> Vec<String> {
+    let principal = &ctx.session.principal;
+    if principal.superuser {
         return dso_model::pim()
             .roles
             .iter()
             .map(|r| r.id.clone())
             .collect();
     }
-    ctx.workspace
-        .config
-        .operational
-        .roles
-        .get(user)
-        .cloned()
-        .unwrap_or_default()
+    principal.roles.clone()
 }
 
 /// `dso approve DEPLOYMENT`: records the acting user's approval; the last
 /// approval needed deploys (in this process).
 pub async fn approve(ctx: &Context, id: i64) -> Result<DeployOutcome, AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::Deploy,
+        &dso_governance::rbac::Resource::one("deployment", &id.to_string()),
+    )
+    .await?;
     let d = load_deployment(ctx, id).await?;
     if d.status != status::PENDING_APPROVAL {
         return Err(AppError::ApprovalRefused(approval::Refusal::NotPending {
@@ -710,14 +740,8 @@ pub async fn approve(ctx: &Context, id: i64) -> Result<DeployOutcome, AppError> 
         .map(|a| a.user)
         .collect();
     let user = ctx.actor.user.clone();
-    approval::check(
-        &env,
-        &d.requested_by,
-        &user,
-        &roles_of(ctx, &user),
-        &approved,
-    )
-    .map_err(AppError::ApprovalRefused)?;
+    approval::check(&env, &d.requested_by, &user, &acting_roles(ctx), &approved)
+        .map_err(AppError::ApprovalRefused)?;
     let record = ApprovalRecord {
         deployment_id: id,
         user: user.clone(),
@@ -799,6 +823,12 @@ pub async fn approve(ctx: &Context, id: i64) -> Result<DeployOutcome, AppError> 
 
 /// `dso rollback ENV`: deploys the release that ran before the current one.
 pub async fn rollback(ctx: &Context, env_name: &str) -> Result<DeployOutcome, AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::Rollback,
+        &dso_governance::rbac::Resource::one("environment", env_name),
+    )
+    .await?;
     let env = environment(ctx, env_name).await?;
     let past = history(ctx, &env.name).await?;
     let Some(current) = deploy::current(&past).cloned() else {
@@ -1258,6 +1288,12 @@ pub async fn deployments(
     ctx: &Context,
     env: Option<&str>,
 ) -> Result<Vec<DeploymentRecord>, AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::PipelineRead,
+        &dso_governance::rbac::Resource::kind("deployments"),
+    )
+    .await?;
     Ok(ctx.store.deployments(env).await?)
 }
 

@@ -4,12 +4,18 @@
 //! `dso-app`, and prints tables for people or JSON for scripts. Errors are
 //! rendered by miette: one line of cause, then help.
 
+mod access;
 mod audit;
+mod backlog;
+mod exchange;
+mod gate;
 mod model;
 mod monitoring;
 mod operational;
 mod output;
 mod pipeline;
+mod req;
+mod trace;
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -43,10 +49,15 @@ struct Cli {
     )]
     database: Option<String>,
 
-    /// Act as this user instead of the workspace owner: a stand-in until
-    /// accounts land; the user must be listed under [operational] roles.
-    #[arg(long, global = true, env = "DSO_USER", value_name = "NAME")]
-    user: Option<String>,
+    /// Act as the user of this API token instead of the workspace owner.
+    #[arg(
+        long,
+        global = true,
+        env = "DSO_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    token: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -66,6 +77,33 @@ enum Command {
     /// Read and verify the tamper-evident event log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Users of the workspace.
+    #[command(subcommand)]
+    User(access::UserCommand),
+    /// Grant and revoke PIM roles (the 41 roles of `dso model roles`).
+    #[command(subcommand)]
+    Role(access::RoleCommand),
+    /// API tokens: act as a user with DSO_TOKEN or --token.
+    #[command(subcommand)]
+    Token(access::TokenCommand),
+    /// Policies as code: the RBAC policy (Cedar).
+    #[command(subcommand)]
+    Policy(access::PolicyCommand),
+    /// The requirements repository, with versioned history.
+    #[command(subcommand)]
+    Req(req::ReqCommand),
+    /// Backlog items on a Kanban flow; CSV and Jira import.
+    #[command(subcommand)]
+    Backlog(backlog::BacklogCommand),
+    /// The planning exchanges of Table 2 (IE5, IE8-IE13, IE17, IE19-IE21).
+    #[command(subcommand)]
+    Exchange(exchange::ExchangeCommand),
+    /// Traceability: requirement → backlog items → commits → test cases;
+    /// classifies requirements as verified, failing, untested or not implemented.
+    Trace(trace::TraceArgs),
+    /// Policy gates as code (Rego): evaluate a gate over a run's evidence.
+    #[command(subcommand)]
+    Gate(gate::GateCommand),
     /// Run the pipeline (.dso/pipeline.yaml) of a commit, every job sandboxed.
     Run(pipeline::RunArgs),
     /// List pipeline runs, newest first; `dso runs show RUN` for one.
@@ -231,13 +269,25 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
         workspace: cli.workspace.clone(),
         database_url: cli.database.clone(),
         cwd: cwd.clone(),
-        user: cli.user.clone(),
+        token: cli.token.clone(),
     };
     match cli.command {
         Command::Init(args) => init(args, cli.database.as_deref(), &cwd).await,
         Command::Model(args) => model::run(&args),
         Command::Event(command) => audit::run_event(&open, command).await,
         Command::Audit(command) => audit::run_audit(&open, command).await,
+        Command::User(command) => access::run_user(&open, command).await,
+        Command::Role(command) => access::run_role(&open, command).await,
+        Command::Token(command) => access::run_token(&open, command).await,
+        Command::Policy(access::PolicyCommand::Test { files, format }) => {
+            gate::test(&open, &files, format).await
+        }
+        Command::Policy(command) => access::run_policy(&open, command).await,
+        Command::Req(command) => req::run(&open, command).await,
+        Command::Backlog(command) => backlog::run(&open, command).await,
+        Command::Exchange(command) => exchange::run(&open, command).await,
+        Command::Trace(args) => trace::run(&open, args).await,
+        Command::Gate(command) => gate::run(&open, command).await,
         Command::Run(args) => pipeline::run(&open, args).await,
         Command::Runs(args) => pipeline::runs(&open, args).await,
         Command::Logs { run, job } => pipeline::logs(&open, run, job).await,

@@ -11,6 +11,7 @@
 //! this crate's API mentions sqlx.
 
 mod events;
+mod governance;
 mod operational;
 mod reports;
 mod runs;
@@ -26,6 +27,10 @@ use sqlx::sqlite::{
 };
 
 pub use events::{AppendedEntry, EventQuery};
+pub use governance::{
+    CommitLinkRow, DocumentRow, FlowRow, IdKind, ItemRow, RequirementRow, RequirementVersionRow,
+    TokenRow, UserRow,
+};
 pub use operational::{
     ApprovalRecord, DeploymentRecord, EnvironmentRecord, IncidentRecord, MonitorRecord,
     NewDeployment, NewIncident, ReleaseRecord, SampleRecord, SloRecord, TimelineEntry,

@@ -108,14 +108,16 @@ fn events_of(dso: &Dso, ty: &str) -> Vec<serde_json::Value> {
         .clone()
 }
 
-fn grant_roles(dso: &Dso, roles: &str) {
-    let path = dso.path().join("dso.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let text = text.replace(
-        "# roles = { bob = [\"release-engineer\"] }",
-        &format!("roles = {roles}"),
-    );
-    std::fs::write(path, text).unwrap();
+/// Adds a user holding `roles` and returns an API token acting as them.
+fn user_token(dso: &Dso, name: &str, roles: &[&str]) -> String {
+    let mut args = vec!["user", "add", name];
+    for role in roles {
+        args.extend(["--role", role]);
+    }
+    dso.ok(&args);
+    dso.ok(&["token", "create", "--user", name])
+        .trim()
+        .to_owned()
 }
 
 #[test]
@@ -464,10 +466,8 @@ fn upgrade_then_rollback_by_hand_with_a_stepped_strategy() {
 #[test]
 fn a_protected_environment_waits_for_another_users_approval() {
     let (dso, _product) = two_releases();
-    grant_roles(
-        &dso,
-        r#"{ bob = ["release-engineer"], carol = ["software-developer"] }"#,
-    );
+    let bob = user_token(&dso, "bob", &["release-engineer"]);
+    let carol = user_token(&dso, "carol", &["software-developer"]);
     let state = tempfile::tempdir().unwrap();
     dso.ok(&[
         "env",
@@ -488,17 +488,18 @@ fn a_protected_environment_waits_for_another_users_approval() {
         err.contains("`alice` requested this deployment and cannot approve it"),
         "{err}"
     );
-    // carol lacks the approver role; dave is nobody.
-    let err = dso.fails(&["--user", "carol", "approve", &id]);
+    // carol (a developer) may not take part in deployments at all; a
+    // forged token is nobody.
+    let err = dso.fails(&["--token", &carol, "approve", &id]);
     assert!(
-        err.contains("does not hold the approver role `release-engineer`"),
+        err.contains("forbidden: carol (software-developer) may not deploy"),
         "{err}"
     );
-    let err = dso.fails(&["--user", "dave", "approve", &id]);
-    assert!(err.contains("unknown user `dave`"), "{err}");
+    let err = dso.fails(&["--token", "dso_0_forged", "approve", &id]);
+    assert!(err.contains("token refused"), "{err}");
     assert!(!state.path().join("current").exists());
 
-    let done = dso.json(&["--user", "bob", "approve", &id]);
+    let done = dso.json(&["--token", &bob, "approve", &id]);
     assert_eq!(done["deployment"]["status"], "succeeded");
     assert_eq!(
         std::fs::read_to_string(state.path().join("current")).unwrap(),
@@ -507,7 +508,7 @@ fn a_protected_environment_waits_for_another_users_approval() {
     let approved = events_of(&dso, "dev.cdeventsx.dso.deployment.approved.0.1.0");
     assert_eq!(approved.len(), 1);
     assert_eq!(approved[0]["actor"], "bob");
-    let err = dso.fails(&["--user", "bob", "approve", &id]);
+    let err = dso.fails(&["--token", &bob, "approve", &id]);
     assert!(
         err.contains("is succeeded, not waiting for approval"),
         "{err}"
@@ -595,7 +596,7 @@ fn approvals_health_rollback_and_incidents_on_postgres() {
     dso.global = vec!["--database".into(), db.url.clone()];
     dso.ok(&["init", ".", "--name", "pg", "--owner", "alice"]);
     let (dso, _product) = releases_in(dso);
-    grant_roles(&dso, r#"{ bob = ["release-engineer"] }"#);
+    let bob = user_token(&dso, "bob", &["release-engineer"]);
     let state = tempfile::tempdir().unwrap();
     let current = state.path().join("current");
     let probe_file = current.clone();
@@ -619,12 +620,12 @@ fn approvals_health_rollback_and_incidents_on_postgres() {
     let id = first["deployment"]["id"].to_string();
     assert!(dso.fails(&["approve", &id]).contains("cannot approve"));
     assert_eq!(
-        dso.json(&["--user", "bob", "approve", &id])["deployment"]["status"],
+        dso.json(&["--token", &bob, "approve", &id])["deployment"]["status"],
         "succeeded"
     );
     let second = dso.json(&["deploy", "2", "--env", "production"]);
     let id2 = second["deployment"]["id"].to_string();
-    let out = dso.run(&["--user", "bob", "approve", &id2, "--format", "json"]);
+    let out = dso.run(&["--token", &bob, "approve", &id2, "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let done: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(done["deployment"]["status"], "failed");

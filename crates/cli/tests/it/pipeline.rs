@@ -45,7 +45,7 @@ pub(crate) fn git(dir: &Path, args: &[&str]) {
 }
 
 /// Runs `dso run` in the product repository; returns (exit code, stdout, stderr).
-fn run(dso: &Dso, repo: &Path, extra: &[&str]) -> (i32, String, String) {
+pub(crate) fn run(dso: &Dso, repo: &Path, extra: &[&str]) -> (i32, String, String) {
     let out = dso
         .command(&[&["run", "--repo", repo.to_str().unwrap()], extra].concat())
         .output()
