@@ -17,6 +17,9 @@ pub struct OpenOptions {
     pub database_url: Option<String>,
     /// Where discovery starts.
     pub cwd: PathBuf,
+    /// An API token (`--token` / `DSO_TOKEN`); without one the CLI acts as
+    /// the workspace owner.
+    pub token: Option<String>,
 }
 
 /// The workspace, its store and key, and the user acting.
@@ -24,7 +27,12 @@ pub struct Context {
     pub workspace: Workspace,
     pub store: Store,
     pub key: KeyPair,
+    /// The acting user (events' `actor`); `role` is filled per use case.
     pub actor: Actor,
+    /// Who is acting, as the policy sees them, and the token used.
+    pub session: crate::access::Session,
+    /// The RBAC policy in force.
+    pub policy: dso_governance::rbac::Policy,
 }
 
 impl Context {
@@ -44,8 +52,28 @@ impl Context {
         let store = Store::connect(&url).await?;
         store.migrate().await?;
         let key = workspace::read_key(&workspace.key_path())?;
+        let owner = workspace.config.workspace.owner.clone();
+        let policy = crate::access::load_policy(&store).await?;
+        let (session, refused) =
+            match crate::access::authenticate(&store, &owner, options.token.as_deref()).await {
+                Ok((session, _)) => (session, None),
+                Err(AppError::TokenRefused { reason, event }) => {
+                    let user = event.data["user"].as_str().unwrap_or("unknown").to_owned();
+                    let session = crate::access::Session {
+                        principal: dso_governance::rbac::Principal {
+                            user,
+                            roles: Vec::new(),
+                            superuser: false,
+                            read_only: true,
+                        },
+                        token_id: None,
+                    };
+                    (session, Some((reason, *event)))
+                }
+                Err(err) => return Err(err),
+            };
         let actor = Actor {
-            user: workspace.config.workspace.owner.clone(),
+            user: session.principal.user.clone(),
             role: None,
         };
         let ctx = Context {
@@ -53,9 +81,16 @@ impl Context {
             store,
             key,
             actor,
+            session,
+            policy,
         };
+        if let Some((reason, event)) = refused {
+            crate::events::emit(&ctx, event).await?;
+            return Err(AppError::Unauthenticated { reason });
+        }
         // A run whose dso process was killed is never left "running".
         crate::pipeline::reap_interrupted(&ctx).await?;
+        crate::operational::reap_interrupted(&ctx).await?;
         Ok(ctx)
     }
 
@@ -76,22 +111,24 @@ impl Context {
             workspace: Some(dir.clone()),
             database_url: database_override.map(str::to_owned),
             cwd: dir,
+            token: None,
         };
         let ctx = Context::open(&options).await?;
-        crate::events::emit(
-            &ctx,
-            dso_audit::NewEvent {
-                ty: crate::events::types::WORKSPACE_CREATED.into(),
-                subject: Some(ctx.workspace.config.workspace.name.clone()),
-                data: serde_json::json!({
-                    "name": ctx.workspace.config.workspace.name,
-                    "owner": ctx.workspace.config.workspace.owner,
-                    "backend": format!("{:?}", ctx.store.backend()).to_lowercase(),
-                    "key_id": dso_audit::checkpoint::key_id(&ctx.key.public()),
-                }),
-            },
-        )
-        .await?;
+        // The owner's user row (a superuser) is part of the workspace: one
+        // state change, recorded by the one `workspace.created` event.
+        let mut tx = ctx.store.begin_write().await?;
+        crate::access::insert_owner(&ctx, &mut tx).await?;
+        let event = dso_audit::NewEvent {
+            ty: crate::events::types::WORKSPACE_CREATED.into(),
+            subject: Some(ctx.workspace.config.workspace.name.clone()),
+            data: serde_json::json!({
+                "name": ctx.workspace.config.workspace.name,
+                "owner": ctx.workspace.config.workspace.owner,
+                "backend": format!("{:?}", ctx.store.backend()).to_lowercase(),
+                "key_id": dso_audit::checkpoint::key_id(&ctx.key.public()),
+            }),
+        };
+        crate::events::commit(&ctx, tx, None, vec![event]).await?;
         Ok(ctx)
     }
 }

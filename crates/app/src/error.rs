@@ -42,12 +42,37 @@ pub enum AppError {
     },
     #[error("{} is invalid ({} {})", crate::pipeline::PIPELINE_FILE, .0.len(), if .0.len() == 1 { "error" } else { "errors" })]
     Pipeline(Vec<dso_devtest::Diagnostic>),
+    #[error("release `{version}` failed the integrity check; deployment {deployment} refused: {}", .problems.join("; "))]
+    IntegrityCheck {
+        version: String,
+        deployment: i64,
+        problems: Vec<String>,
+    },
+    #[error("approval refused: {0}")]
+    ApprovalRefused(dso_operational::approval::Refusal),
+    #[error("environment `{env}` has no deploy target")]
+    NoTarget { env: String },
     #[error("the audit chain is broken: {0}")]
     ChainBroken(dso_audit::Problem),
     #[error("{0}")]
     Secrets(#[from] dso_assurance::secrets::SecretsError),
     #[error("{0}")]
     Sast(#[from] dso_assurance::sast::SastError),
+    #[error("{0}")]
+    Forbidden(dso_governance::rbac::Forbidden),
+    #[error("token refused: {reason}")]
+    Unauthenticated { reason: String },
+    /// Internal: a refused token and the event recording it; `Context::open`
+    /// appends the event and returns [`AppError::Unauthenticated`].
+    #[error("token refused: {reason}")]
+    TokenRefused {
+        reason: String,
+        event: Box<dso_audit::NewEvent>,
+    },
+    #[error("invalid policy:\n{0}")]
+    Policy(dso_governance::rbac::PolicyError),
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl AppError {
@@ -66,6 +91,28 @@ impl AppError {
                     .into(),
             ),
             AppError::Unknown { hint, .. } => hint.clone(),
+            AppError::IntegrityCheck { .. } => Some(
+                "the release's artifacts or provenance changed after signing; rebuild and release a new version (`dso release verify VERSION` names what changed)".into(),
+            ),
+            AppError::ApprovalRefused(dso_operational::approval::Refusal::Requester { .. }) => Some(
+                "another user holding the environment's approver role must approve (`dso approve DEPLOYMENT --user NAME`)".into(),
+            ),
+            AppError::ApprovalRefused(dso_operational::approval::Refusal::MissingRole { role, .. }) => Some(format!(
+                "ask a user holding `{role}`, or grant it under [operational] roles in dso.toml"
+            )),
+            AppError::NoTarget { env } => Some(format!(
+                "set one with `dso env set {env} --script COMMAND` or `--kubectl MANIFESTS`"
+            )),
+            AppError::Forbidden(f) => Some(match &f.reason {
+                Some(reason) => format!("{reason}; `dso policy rbac show --matrix` lists what each role may do"),
+                None => "a user with role management (the workspace owner or a system-administrator) can grant a role that allows it: `dso role grant USER ROLE`; `dso policy rbac show --matrix` lists what each role may do".into(),
+            }),
+            AppError::Unauthenticated { .. } | AppError::TokenRefused { .. } => Some(
+                "create a new token with `dso token create` (as a user who may), or unset DSO_TOKEN / --token to act as the workspace owner".into(),
+            ),
+            AppError::Policy(_) => Some(
+                "the policy must parse as Cedar and validate against the schema; `dso policy rbac show --schema` prints it".into(),
+            ),
             AppError::ChainBroken(_) => Some(
                 "the log was altered outside dso; restore the database from a backup and compare with `dso audit log`"
                     .into(),

@@ -6,6 +6,9 @@ use dso_audit::{ChainVerifier, Event, NewEvent, StoredEntry, VerifyReport};
 pub use dso_store::{AppendedEntry, EventQuery};
 use serde::Deserialize;
 
+use dso_governance::rbac::{Action, Forbidden, Resource};
+
+use crate::access::authorize;
 use crate::{AppError, Context};
 
 /// Event types dso itself emits outside CDEvents' vocabulary.
@@ -13,10 +16,82 @@ pub mod types {
     pub const WORKSPACE_CREATED: &str = "dev.cdeventsx.dso.workspace.created.0.1.0";
 }
 
+/// Stamps `events` as the acting user in `role`, appends them inside `tx`,
+/// commits, and signs any checkpoint that falls due. Returns the last entry.
+///
+/// Use cases build their state change in `tx` first, so the change and its
+/// event commit together.
+pub async fn commit(
+    ctx: &Context,
+    mut tx: dso_store::WriteTx,
+    role: Option<String>,
+    events: Vec<NewEvent>,
+) -> Result<AppendedEntry, AppError> {
+    let source = ctx.workspace.event_source();
+    let actor = dso_audit::Actor {
+        user: ctx.actor.user.clone(),
+        role: role.or_else(|| ctx.actor.role.clone()),
+    };
+    let stamped = events
+        .into_iter()
+        .map(|new| Event::stamp(new, &source, &actor))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut appended = tx.append(&stamped).await?;
+    tx.commit().await?;
+    seal(ctx, &appended).await?;
+    appended.pop().ok_or_else(|| AppError::Input {
+        location: "event log".into(),
+        message: "a state change must append an event".into(),
+    })
+}
+
 /// Events per transaction when importing.
 pub const IMPORT_BATCH: usize = 500;
 
-/// Appends one event acting as `ctx.actor`; signs a checkpoint when due.
+/// `dso event emit`: appends one event after checking that the acting user
+/// may emit events and holds `role` when they claim to act in it.
+pub async fn record(
+    ctx: &Context,
+    new: NewEvent,
+    role: Option<&str>,
+) -> Result<AppendedEntry, AppError> {
+    let resource = Resource::one("event type", &new.ty);
+    let granted = authorize(ctx, Action::EventEmit, &resource).await?;
+    let role = claim_role(ctx, role, Action::EventEmit, &resource)
+        .await?
+        .or(granted);
+    let actor = dso_audit::Actor {
+        user: ctx.actor.user.clone(),
+        role,
+    };
+    let event = Event::stamp(new, &ctx.workspace.event_source(), &actor)?;
+    let mut appended = append(ctx, &[event]).await?;
+    Ok(appended.remove(0))
+}
+
+/// Checks a `--role` claim: the user must hold the role (the owner may claim any).
+async fn claim_role(
+    ctx: &Context,
+    role: Option<&str>,
+    action: Action,
+    resource: &Resource,
+) -> Result<Option<String>, AppError> {
+    let Some(role) = role else { return Ok(None) };
+    let role = crate::model::role_id(role)?;
+    let principal = &ctx.session.principal;
+    if principal.superuser || principal.roles.contains(&role) {
+        return Ok(Some(role));
+    }
+    let mut forbidden = Forbidden::new(principal, action.id(), resource);
+    forbidden.reason = Some(format!(
+        "{} does not hold the role `{role}` it claims",
+        principal.user
+    ));
+    Err(crate::access::deny(ctx, forbidden).await)
+}
+
+/// Appends one event acting as `ctx.actor`, without an access check (for
+/// events dso itself records); signs a checkpoint when due.
 pub async fn emit(ctx: &Context, new: NewEvent) -> Result<AppendedEntry, AppError> {
     let event = ctx.stamp(new)?;
     let mut appended = append(ctx, &[event]).await?;
@@ -69,7 +144,21 @@ struct ImportLine {
 ///
 /// Nothing is appended if any line is invalid; the error names the line and
 /// field. A process killed mid-way leaves whole batches only.
-pub async fn import(ctx: &Context, name: &str, reader: impl BufRead) -> Result<u64, AppError> {
+pub async fn import(
+    ctx: &Context,
+    name: &str,
+    reader: impl BufRead,
+    role: Option<&str>,
+) -> Result<u64, AppError> {
+    let resource = Resource::one("event file", name);
+    let granted = authorize(ctx, Action::EventImport, &resource).await?;
+    let role = claim_role(ctx, role, Action::EventImport, &resource)
+        .await?
+        .or(granted);
+    let actor = dso_audit::Actor {
+        user: ctx.actor.user.clone(),
+        role,
+    };
     let source = ctx.workspace.event_source();
     let mut events = Vec::new();
     for (idx, line) in reader.lines().enumerate() {
@@ -121,7 +210,7 @@ pub async fn import(ctx: &Context, name: &str, reader: impl BufRead) -> Result<u
         let event = Event::stamp_at(
             new,
             parsed.source.as_deref().unwrap_or(&source),
-            &ctx.actor,
+            &actor,
             id,
             time,
         )
@@ -139,11 +228,17 @@ pub async fn import(ctx: &Context, name: &str, reader: impl BufRead) -> Result<u
 
 /// Lists events; see [`EventQuery`].
 pub async fn log(ctx: &Context, query: &EventQuery) -> Result<Vec<StoredEntry>, AppError> {
+    authorize(ctx, Action::AuditRead, &Resource::kind("audit log")).await?;
     Ok(ctx.store.events(query).await?)
 }
 
 /// Replays the whole chain against every signed checkpoint.
 pub async fn verify(ctx: &Context) -> Result<VerifyReport, AppError> {
+    authorize(ctx, Action::AuditRead, &Resource::kind("audit log")).await?;
+    verify_chain(ctx).await
+}
+
+async fn verify_chain(ctx: &Context) -> Result<VerifyReport, AppError> {
     let mut verifier = ChainVerifier::new(&ctx.key.public(), ctx.store.checkpoints().await?);
     let mut after = 0;
     while !verifier.failed() {
@@ -165,7 +260,8 @@ pub async fn verify(ctx: &Context) -> Result<VerifyReport, AppError> {
 /// Signs a checkpoint at the current head (after verifying the chain up to
 /// it: signing a broken chain would vouch for the damage).
 pub async fn checkpoint(ctx: &Context) -> Result<Option<dso_audit::Checkpoint>, AppError> {
-    let report = verify(ctx).await?;
+    authorize(ctx, Action::AuditCheckpoint, &Resource::kind("audit log")).await?;
+    let report = verify_chain(ctx).await?;
     if let Some(problem) = report.problem {
         return Err(AppError::ChainBroken(problem));
     }

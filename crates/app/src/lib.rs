@@ -5,21 +5,34 @@
 //! structs with public fields; no sqlx, clap or HTTP type crosses this boundary.
 //!
 //! - [`workspace`]: finding, creating and configuring a workspace (`dso.toml`).
+//! - [`access`]: users, roles, tokens, and the RBAC policy deciding every use case.
 //! - [`context`]: an open workspace: config, store, signing key, acting user.
 //! - [`events`]: emitting, importing and listing events; verifying the chain.
 //! - [`model`]: querying the PIM as data.
 //! - [`scan`]: secret detection and static analysis of code on disk.
+//! - [`monitoring`]: monitors and `dso monitor run`, uptime, SLOs, alert intake, incidents.
+//! - [`operational`]: environments, signed releases, deployments, approvals, rollback; [`probe`] HTTP and TCP probes.
+//! - [`requirements`], [`backlog`], [`exchange`]: the Governance domain's repositories and flows.
 //! - [`pipeline`]: `dso run`, runs, jobs, logs; [`artifacts`] their content-addressed store; [`secrets`] the secret store; [`git`] what a run reads from git.
 
+pub mod access;
 pub mod artifacts;
+pub mod backlog;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod exchange;
+pub mod gate;
 pub mod git;
 pub mod model;
+pub mod monitoring;
+pub mod operational;
 pub mod pipeline;
+pub mod probe;
+pub mod requirements;
 pub mod scan;
 pub mod secrets;
+pub mod trace;
 pub mod workspace;
 
 pub use context::{Context, OpenOptions};

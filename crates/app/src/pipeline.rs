@@ -126,6 +126,12 @@ pub async fn run(
     cancel: watch::Receiver<bool>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RunSummary, AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::PipelineRun,
+        &dso_governance::rbac::Resource::one("pipeline of", &options.git_ref),
+    )
+    .await?;
     let repo = git::toplevel(&options.repo)?;
     let commit = git::commit(&repo, &options.git_ref)?;
     let source =
@@ -999,6 +1005,7 @@ pub async fn job_log(
     run_id: i64,
     job: &str,
 ) -> Result<Vec<(i64, String)>, AppError> {
+    read_runs(ctx, Some(run_id)).await?;
     let jobs = ctx.store.run_jobs(run_id).await?;
     if jobs.is_empty() && ctx.store.run(run_id).await?.is_none() {
         return Err(AppError::Unknown {
@@ -1094,13 +1101,25 @@ pub struct RunDetail {
     pub coverage: Vec<dso_store::CoverageRecord>,
 }
 
+/// Asks the policy whether the acting user may read runs (`pipeline.read`).
+async fn read_runs(ctx: &Context, run_id: Option<i64>) -> Result<(), AppError> {
+    let resource = match run_id {
+        Some(id) => dso_governance::rbac::Resource::one("run", &id.to_string()),
+        None => dso_governance::rbac::Resource::kind("runs"),
+    };
+    crate::access::authorize(ctx, dso_governance::rbac::Action::PipelineRead, &resource).await?;
+    Ok(())
+}
+
 /// Runs, newest first.
 pub async fn list_runs(ctx: &Context, limit: i64) -> Result<Vec<RunRecord>, AppError> {
+    read_runs(ctx, None).await?;
     Ok(ctx.store.runs(limit).await?)
 }
 
 /// One run with its jobs, artifacts and reports; errors when it does not exist.
 pub async fn show_run(ctx: &Context, run_id: i64) -> Result<RunDetail, AppError> {
+    read_runs(ctx, Some(run_id)).await?;
     let run = ctx
         .store
         .run(run_id)

@@ -46,8 +46,18 @@ pub fn check_name(name: &str) -> Result<(), AppError> {
     }
 }
 
+/// Asks the policy whether the acting user may manage secrets (`secret.manage`).
+async fn manage(ctx: &Context, name: Option<&str>) -> Result<Option<String>, AppError> {
+    let resource = match name {
+        Some(n) => dso_governance::rbac::Resource::one("secret", n),
+        None => dso_governance::rbac::Resource::kind("secrets"),
+    };
+    crate::access::authorize(ctx, dso_governance::rbac::Action::SecretManage, &resource).await
+}
+
 /// Stores (or replaces) a secret.
 pub async fn set(ctx: &Context, name: &str, value: &str) -> Result<(), AppError> {
+    manage(ctx, Some(name)).await?;
     check_name(name)?;
     if value.is_empty() || value.len() > MAX_SECRET_BYTES {
         return Err(AppError::Input {
@@ -86,6 +96,7 @@ pub async fn set(ctx: &Context, name: &str, value: &str) -> Result<(), AppError>
 
 /// Deletes a secret; errors when it does not exist.
 pub async fn delete(ctx: &Context, name: &str) -> Result<(), AppError> {
+    manage(ctx, Some(name)).await?;
     let event = ctx.stamp(NewEvent {
         ty: SECRET_DELETED.into(),
         subject: Some(name.to_owned()),
@@ -99,6 +110,7 @@ pub async fn delete(ctx: &Context, name: &str) -> Result<(), AppError> {
 
 /// Secret names with their last update time.
 pub async fn list(ctx: &Context) -> Result<Vec<(String, String)>, AppError> {
+    manage(ctx, None).await?;
     Ok(ctx
         .store
         .secrets()

@@ -53,6 +53,11 @@ jobs = 2
 # Variables passed from dso's environment to every job; all others are
 # scrubbed. HOME and TMPDIR are the run's own.
 pass_env = ["PATH", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN"]
+
+[operational]
+# An incident is attributed to the latest deployment to its environment that
+# finished at most this many seconds before it was detected.
+incident_window_s = 86400
 "#;
 
 /// `dso.toml`, parsed.
@@ -64,6 +69,21 @@ pub struct Config {
     pub audit: AuditSection,
     pub signing: SigningSection,
     pub runner: RunnerSection,
+    pub operational: OperationalSection,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OperationalSection {
+    pub incident_window_s: u64,
+}
+
+impl Default for OperationalSection {
+    fn default() -> Self {
+        OperationalSection {
+            incident_window_s: 86400,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -77,7 +77,7 @@ async fn open(options: &OpenOptions) -> miette::Result<Context> {
 }
 
 pub async fn run_event(options: &OpenOptions, command: EventCommand) -> miette::Result<ExitCode> {
-    let mut ctx = open(options).await?;
+    let ctx = open(options).await?;
     match command {
         EventCommand::Emit {
             ty,
@@ -85,32 +85,23 @@ pub async fn run_event(options: &OpenOptions, command: EventCommand) -> miette::
             data,
             role,
         } => {
-            ctx.actor.role = role
-                .as_deref()
-                .map(dso_app::model::role_id)
-                .transpose()
-                .map_err(report)?;
             let data = match data {
                 None => serde_json::Value::Object(Default::default()),
                 Some(text) => parse_data(&text)?,
             };
-            let appended = events::emit(&ctx, NewEvent { ty, subject, data })
+            let appended = events::record(&ctx, NewEvent { ty, subject, data }, role.as_deref())
                 .await
                 .map_err(report)?;
             println!("appended event {} ({})", appended.seq, appended.id);
         }
         EventCommand::Import { file, role } => {
-            ctx.actor.role = role
-                .as_deref()
-                .map(dso_app::model::role_id)
-                .transpose()
-                .map_err(report)?;
+            let role = role.as_deref();
             let n = if file.as_os_str() == "-" {
-                events::import(&ctx, "<stdin>", std::io::stdin().lock()).await
+                events::import(&ctx, "<stdin>", std::io::stdin().lock(), role).await
             } else {
                 let f = std::fs::File::open(&file)
                     .map_err(|err| miette::miette!("cannot read {}: {err}", file.display()))?;
-                events::import(&ctx, &file.display().to_string(), BufReader::new(f)).await
+                events::import(&ctx, &file.display().to_string(), BufReader::new(f), role).await
             }
             .map_err(report)?;
             println!("appended {n} events");

@@ -4,11 +4,19 @@
 //! `dso-app`, and prints tables for people or JSON for scripts. Errors are
 //! rendered by miette: one line of cause, then help.
 
+mod access;
 mod audit;
+mod backlog;
+mod exchange;
+mod gate;
 mod model;
+mod monitoring;
+mod operational;
 mod output;
 mod pipeline;
+mod req;
 mod scan;
+mod trace;
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -42,6 +50,16 @@ struct Cli {
     )]
     database: Option<String>,
 
+    /// Act as the user of this API token instead of the workspace owner.
+    #[arg(
+        long,
+        global = true,
+        env = "DSO_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    token: Option<String>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -63,6 +81,33 @@ enum Command {
     /// Scan code: secrets, static analysis (no workspace needed).
     #[command(subcommand)]
     Scan(scan::ScanCommand),
+    /// Users of the workspace.
+    #[command(subcommand)]
+    User(access::UserCommand),
+    /// Grant and revoke PIM roles (the 41 roles of `dso model roles`).
+    #[command(subcommand)]
+    Role(access::RoleCommand),
+    /// API tokens: act as a user with DSO_TOKEN or --token.
+    #[command(subcommand)]
+    Token(access::TokenCommand),
+    /// Policies as code: the RBAC policy (Cedar).
+    #[command(subcommand)]
+    Policy(access::PolicyCommand),
+    /// The requirements repository, with versioned history.
+    #[command(subcommand)]
+    Req(req::ReqCommand),
+    /// Backlog items on a Kanban flow; CSV and Jira import.
+    #[command(subcommand)]
+    Backlog(backlog::BacklogCommand),
+    /// The planning exchanges of Table 2 (IE5, IE8-IE13, IE17, IE19-IE21).
+    #[command(subcommand)]
+    Exchange(exchange::ExchangeCommand),
+    /// Traceability: requirement → backlog items → commits → test cases;
+    /// classifies requirements as verified, failing, untested or not implemented.
+    Trace(trace::TraceArgs),
+    /// Policy gates as code (Rego): evaluate a gate over a run's evidence.
+    #[command(subcommand)]
+    Gate(gate::GateCommand),
     /// Run the pipeline (.dso/pipeline.yaml) of a commit, every job sandboxed.
     Run(pipeline::RunArgs),
     /// List pipeline runs, newest first; `dso runs show RUN` for one.
@@ -85,6 +130,84 @@ enum Command {
     /// Work with pipeline files.
     #[command(subcommand)]
     Pipeline(pipeline::PipelineCommand),
+    /// Manage deployment environments.
+    #[command(subcommand)]
+    Env(operational::EnvCommand),
+    /// Make, list and verify signed releases.
+    #[command(subcommand)]
+    Release(operational::ReleaseCommand),
+    /// Deploy a release to an environment (integrity check first).
+    Deploy {
+        #[arg(id = "release", value_name = "VERSION")]
+        version: String,
+        #[arg(long)]
+        env: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
+    /// Approve a deployment waiting on a protected environment; the last
+    /// approval needed deploys.
+    Approve {
+        deployment: i64,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
+    /// Deploy the release that ran before the current one.
+    Rollback {
+        env: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
+    /// Probes of services: add, list, run.
+    #[command(subcommand)]
+    Monitor(monitoring::MonitorCommand),
+    /// Uptime per environment and service from the probes' samples.
+    Uptime {
+        /// Over this much time back from now.
+        #[arg(long, default_value = "24h", value_parser = monitoring::parse_duration)]
+        since: std::time::Duration,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
+    /// Service level objectives and their error budget.
+    #[command(subcommand)]
+    Slo(monitoring::SloCommand),
+    /// Alert intake.
+    #[command(subcommand)]
+    Alert(AlertCommand),
+    /// Incidents: list, show (timeline), resolve, note.
+    #[command(subcommand)]
+    Incident(monitoring::IncidentCommand),
+    /// Abnormal usage in access logs.
+    #[command(subcommand)]
+    Usage(UsageCommand),
+    /// List deployments, newest first.
+    Deployments {
+        #[arg(long)]
+        env: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AlertCommand {
+    /// Read alerts (a Prometheus Alertmanager webhook payload or dso's
+    /// generic JSON) from FILE or `-`: firing alerts open incidents,
+    /// resolved ones resolve them.
+    Ingest {
+        file: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UsageCommand {
+    /// Read an access log, learn per-client and per-route rate baselines and
+    /// open a security incident for each burst or run of authentication
+    /// failures beyond them.
+    Ingest(monitoring::UsageArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -150,6 +273,7 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
         workspace: cli.workspace.clone(),
         database_url: cli.database.clone(),
         cwd: cwd.clone(),
+        token: cli.token.clone(),
     };
     match cli.command {
         Command::Init(args) => init(args, cli.database.as_deref(), &cwd).await,
@@ -157,12 +281,44 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Event(command) => audit::run_event(&open, command).await,
         Command::Audit(command) => audit::run_audit(&open, command).await,
         Command::Scan(command) => scan::run(command),
+        Command::User(command) => access::run_user(&open, command).await,
+        Command::Role(command) => access::run_role(&open, command).await,
+        Command::Token(command) => access::run_token(&open, command).await,
+        Command::Policy(access::PolicyCommand::Test { files, format }) => {
+            gate::test(&open, &files, format).await
+        }
+        Command::Policy(command) => access::run_policy(&open, command).await,
+        Command::Req(command) => req::run(&open, command).await,
+        Command::Backlog(command) => backlog::run(&open, command).await,
+        Command::Exchange(command) => exchange::run(&open, command).await,
+        Command::Trace(args) => trace::run(&open, args).await,
+        Command::Gate(command) => gate::run(&open, command).await,
         Command::Run(args) => pipeline::run(&open, args).await,
         Command::Runs(args) => pipeline::runs(&open, args).await,
         Command::Logs { run, job } => pipeline::logs(&open, run, job).await,
         Command::Artifacts { run, format } => pipeline::artifacts(&open, run, format).await,
         Command::Secret(command) => pipeline::secret(&open, command).await,
         Command::Pipeline(command) => pipeline::validate(&cwd, command),
+        Command::Env(command) => operational::env(&open, command).await,
+        Command::Release(command) => operational::release(&open, command).await,
+        Command::Deploy {
+            version,
+            env,
+            format,
+        } => operational::deploy(&open, version, env, format).await,
+        Command::Approve { deployment, format } => {
+            operational::approve(&open, deployment, format).await
+        }
+        Command::Rollback { env, format } => operational::rollback(&open, env, format).await,
+        Command::Deployments { env, format } => operational::deployments(&open, env, format).await,
+        Command::Monitor(command) => monitoring::monitor(&open, command).await,
+        Command::Uptime { since, format } => monitoring::uptime(&open, since, format).await,
+        Command::Slo(command) => monitoring::slo(&open, command).await,
+        Command::Alert(AlertCommand::Ingest { file, format }) => {
+            monitoring::alert_ingest(&open, file, format).await
+        }
+        Command::Incident(command) => monitoring::incident(&open, command).await,
+        Command::Usage(UsageCommand::Ingest(args)) => monitoring::usage_ingest(&open, args).await,
     }
 }
 

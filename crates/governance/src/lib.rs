@@ -2,9 +2,19 @@
 //! planning ticketing tool, knowledge management, collaboration tools,
 //! business experts, product management and the planning team.
 //!
-//! Status: no capability has landed here yet. Requirements repository,
-//! backlog, traceability, the planning exchanges (OE6-OE27) and role-based
-//! access decided by Cedar policy are planned (the governance issue).
+//! - [`rbac`]: who may do what, decided by Cedar policies over the 41 PIM roles.
+//! - [`exchange`]: the planning exchanges of Table 2 and the roles that send them.
+//! - [`requirement`]: requirements and their versioned, diffable history.
+//! - [`backlog`]: backlog items on a configurable Kanban flow; CSV and Jira import.
+//! - [`gate`]: policy gates as code (Rego): the default pack and its tests.
+//! - [`trace`]: classifying requirements as verified, untested or not implemented.
 //!
 //! Architecture invariant: pure domain logic; no SQL, no HTTP, no other
 //! domain crate as a dependency (cross-domain flows go through `dso-app`).
+
+pub mod backlog;
+pub mod exchange;
+pub mod gate;
+pub mod rbac;
+pub mod requirement;
+pub mod trace;

@@ -11,6 +11,8 @@
 //! this crate's API mentions sqlx.
 
 mod events;
+mod governance;
+mod operational;
 mod reports;
 mod runs;
 mod tx;
@@ -25,6 +27,14 @@ use sqlx::sqlite::{
 };
 
 pub use events::{AppendedEntry, EventQuery};
+pub use governance::{
+    CommitLinkRow, DocumentRow, FlowRow, IdKind, ItemRow, RequirementRow, RequirementVersionRow,
+    TokenRow, UserRow,
+};
+pub use operational::{
+    ApprovalRecord, DeploymentRecord, EnvironmentRecord, IncidentRecord, MonitorRecord,
+    NewDeployment, NewIncident, ReleaseRecord, SampleRecord, SloRecord, TimelineEntry,
+};
 pub use reports::{CoverageFileRecord, CoverageRecord, TestCaseRecord, TestSuiteRecord};
 pub use runs::{
     ArtifactRecord, JobLog, JobUpdate, NewRun, NewRunJob, RunJobRecord, RunRecord, SecretRecord,

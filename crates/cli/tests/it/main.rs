@@ -1,7 +1,10 @@
 //! End-to-end tests of the `dso` binary, each in its own temporary workspace.
 
 mod audit;
+mod governance;
 mod model;
+mod monitoring;
+mod operational;
 mod pipeline;
 mod scan;
 mod tidy;
@@ -47,7 +50,8 @@ impl Dso {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_dso"));
         cmd.current_dir(self.path())
             .env_remove("DSO_HOME")
-            .env_remove("DSO_DATABASE_URL");
+            .env_remove("DSO_DATABASE_URL")
+            .env_remove("DSO_TOKEN");
         cmd.args(&self.global).args(args);
         cmd
     }

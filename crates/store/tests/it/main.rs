@@ -2,6 +2,8 @@
 //! `DSO_TEST_POSTGRES_URL` is set, against a fresh PostgreSQL database.
 
 mod events;
+mod governance;
+mod operational;
 mod runs;
 mod schema;
 

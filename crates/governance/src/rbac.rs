@@ -1,0 +1,618 @@
+//! Who may do what: role-based access decided by Cedar policies.
+//!
+//! The schema (`policy/rbac.cedarschema`) is fixed and shipped with dso; the
+//! policy set is data: the default (`policy/rbac.cedar`) or one set by the
+//! workspace (`dso policy rbac set FILE`), always validated against the
+//! schema first. A request is a [`Principal`] (a user, the PIM roles it
+//! holds, whether it is the workspace owner, whether its token is
+//! read-only), an [`Action`] and a [`Resource`].
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::str::FromStr;
+
+use cedar_policy::{
+    Authorizer, Context, Decision as CedarDecision, Entities, Entity, EntityId, EntityTypeName,
+    EntityUid, PolicySet, Request, RestrictedExpression, Schema, ValidationMode, Validator,
+};
+
+/// The Cedar schema every RBAC policy set is validated against.
+pub const SCHEMA: &str = include_str!("../policy/rbac.cedarschema");
+/// The default RBAC policy set.
+pub const DEFAULT_POLICY: &str = include_str!("../policy/rbac.cedar");
+
+macro_rules! actions {
+    ($($variant:ident => $id:literal, $read:literal;)*) => {
+        /// Everything dso asks the policy about; `id()` is the Cedar action id.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Action { $($variant),* }
+
+        impl Action {
+            /// Every action, in the order of the RBAC matrix.
+            pub const ALL: &'static [Action] = &[$(Action::$variant),*];
+
+            /// The Cedar action id, e.g. `backlog.write`.
+            pub fn id(self) -> &'static str {
+                match self { $(Action::$variant => $id),* }
+            }
+
+            /// True for actions that change nothing.
+            pub fn is_read(self) -> bool {
+                match self { $(Action::$variant => $read),* }
+            }
+        }
+    };
+}
+
+actions! {
+    RequirementRead => "requirement.read", true;
+    BacklogRead => "backlog.read", true;
+    ExchangeRead => "exchange.read", true;
+    TraceRead => "trace.read", true;
+    PipelineRead => "pipeline.read", true;
+    AuditRead => "audit.read", true;
+    UserRead => "user.read", true;
+    PolicyRead => "policy.read", true;
+    RequirementWrite => "requirement.write", false;
+    BacklogWrite => "backlog.write", false;
+    BacklogConfigure => "backlog.configure", false;
+    ExchangeSend => "exchange.send", false;
+    ExchangeRespond => "exchange.respond", false;
+    UserManage => "user.manage", false;
+    RoleManage => "role.manage", false;
+    TokenManage => "token.manage", false;
+    TokenSelf => "token.self", false;
+    PolicyWrite => "policy.write", false;
+    EventEmit => "event.emit", false;
+    EventImport => "event.import", false;
+    AuditCheckpoint => "audit.checkpoint", false;
+    PipelineRun => "pipeline.run", false;
+    FindingTriage => "finding.triage", false;
+    RiskAccept => "risk.accept", false;
+    ReleaseCreate => "release.create", false;
+    Deploy => "deploy", false;
+    Rollback => "rollback", false;
+    IncidentManage => "incident.manage", false;
+    DesignWrite => "design.write", false;
+    SecretManage => "secret.manage", false;
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl FromStr for Action {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Action, String> {
+        Action::ALL
+            .iter()
+            .copied()
+            .find(|a| a.id() == s)
+            .ok_or_else(|| format!("unknown action `{s}`"))
+    }
+}
+
+/// The user asking, as the policy sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user: String,
+    /// PIM role ids the user holds.
+    pub roles: Vec<String>,
+    /// The workspace owner.
+    pub superuser: bool,
+    /// The request came with a read-only token.
+    pub read_only: bool,
+}
+
+impl Principal {
+    /// `security-engineer, software-developer`, `owner` or `no roles`, for messages.
+    pub fn roles_label(&self) -> String {
+        let mut parts: Vec<&str> = Vec::new();
+        if self.superuser {
+            parts.push("workspace owner");
+        }
+        parts.extend(self.roles.iter().map(String::as_str));
+        if parts.is_empty() {
+            "no roles".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// What an action is done to: a kind (`requirement`) and, for one object, its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    pub kind: String,
+    pub id: Option<String>,
+}
+
+impl Resource {
+    /// A whole kind: `requirements`, `users`.
+    pub fn kind(kind: &str) -> Resource {
+        Resource {
+            kind: kind.to_owned(),
+            id: None,
+        }
+    }
+
+    /// One object: `requirement REQ-1`.
+    pub fn one(kind: &str, id: &str) -> Resource {
+        Resource {
+            kind: kind.to_owned(),
+            id: Some(id.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.id {
+            Some(id) => write!(f, "{} {id}", self.kind),
+            None => f.write_str(&self.kind),
+        }
+    }
+}
+
+/// The policy's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Allowed; `role` is the PIM role of the policy that allowed it, when
+    /// it names one (`@role`), else `None` (the owner, own tokens).
+    Allow { role: Option<String> },
+    /// Denied; the forbidden message.
+    Deny(Forbidden),
+}
+
+/// A denied request: `forbidden: <user> (<roles>) may not <action> on <resource>`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("forbidden: {user} ({roles}) may not {action} on {resource}")]
+pub struct Forbidden {
+    pub user: String,
+    /// The roles label (see [`Principal::roles_label`]).
+    pub roles: String,
+    pub action: String,
+    pub resource: String,
+    /// Why, when more than "no policy permits it" (e.g. an exchange's Table 2 roles).
+    pub reason: Option<String>,
+}
+
+impl Forbidden {
+    pub fn new(principal: &Principal, action: &str, resource: &Resource) -> Forbidden {
+        Forbidden {
+            user: principal.user.clone(),
+            roles: principal.roles_label(),
+            action: action.to_owned(),
+            resource: resource.to_string(),
+            reason: None,
+        }
+    }
+}
+
+/// A problem in a policy set or its text, with its place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyProblem {
+    /// 1-based line and column in the policy text, when known.
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+/// A policy text that does not parse or does not fit the schema.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", render_problems(.name, .problems))]
+pub struct PolicyError {
+    /// The file (or other name) the text came from.
+    pub name: String,
+    pub problems: Vec<PolicyProblem>,
+}
+
+fn render_problems(name: &str, problems: &[PolicyProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| match (p.line, p.column) {
+            (Some(l), Some(c)) => format!("{name}:{l}:{c}: {}", p.message),
+            (Some(l), None) => format!("{name}:{l}: {}", p.message),
+            _ => format!("{name}: {}", p.message),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A validated RBAC policy set.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    text: String,
+    set: PolicySet,
+    schema: Schema,
+}
+
+fn schema() -> Schema {
+    Schema::from_cedarschema_str(SCHEMA)
+        .map(|(schema, _warnings)| schema)
+        .expect("the shipped schema is tested to parse")
+}
+
+impl Policy {
+    /// The default policy set.
+    pub fn default_set() -> Policy {
+        Policy::parse("rbac.cedar", DEFAULT_POLICY)
+            .expect("the default policy is tested to validate")
+    }
+
+    /// Parses `text` (named `name` in errors) and validates it against the schema.
+    ///
+    /// Also refuses a `@role` annotation that names no PIM role.
+    pub fn parse(name: &str, text: &str) -> Result<Policy, PolicyError> {
+        let fail = |problems| PolicyError {
+            name: name.to_owned(),
+            problems,
+        };
+        let set = PolicySet::from_str(text).map_err(|errs| {
+            fail(
+                errs.iter()
+                    .map(|e| problem(text, e, &e.to_string()))
+                    .collect(),
+            )
+        })?;
+        let schema = schema();
+        let result = Validator::new(schema.clone()).validate(&set, ValidationMode::Strict);
+        if !result.validation_passed() {
+            return Err(fail(
+                result
+                    .validation_errors()
+                    .map(|e| problem(text, e, &e.to_string()))
+                    .collect(),
+            ));
+        }
+        let pim = dso_model::pim();
+        let bad_roles: Vec<PolicyProblem> = set
+            .policies()
+            .filter_map(|p| p.annotation("role").map(|r| (p, r)))
+            .filter(|(_, r)| !pim.roles.iter().any(|role| role.id == *r))
+            .map(|(_, r)| {
+                let at = text.find(&format!("\"{r}\"")).map(|o| line_col(text, o));
+                PolicyProblem {
+                    line: at.map(|a| a.0),
+                    column: at.map(|a| a.1),
+                    message: format!("@role(\"{r}\") names no PIM role (see `dso model roles`)"),
+                }
+            })
+            .collect();
+        if !bad_roles.is_empty() {
+            return Err(fail(bad_roles));
+        }
+        Ok(Policy {
+            text: text.to_owned(),
+            set,
+            schema,
+        })
+    }
+
+    /// The policy text as given.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Decides whether `principal` may do `action` on `resource`.
+    ///
+    /// Never fails: a request the engine cannot evaluate is denied.
+    pub fn decide(&self, principal: &Principal, action: Action, resource: &Resource) -> Decision {
+        let deny = || Decision::Deny(Forbidden::new(principal, action.id(), resource));
+        let Some(request) = self.request(principal, action, resource) else {
+            return deny();
+        };
+        let Some(entities) = self.entities(principal) else {
+            return deny();
+        };
+        let response = Authorizer::new().is_authorized(&request, &self.set, &entities);
+        if response.decision() != CedarDecision::Allow {
+            return deny();
+        }
+        // The role of the first permitting policy that names one, preferring
+        // roles the user actually holds (a policy may name any role).
+        let mut reasons: Vec<String> = response
+            .diagnostics()
+            .reason()
+            .filter_map(|id| self.set.policy(id))
+            .filter_map(|p| p.annotation("role").map(str::to_owned))
+            .collect();
+        reasons.sort();
+        let role = reasons
+            .iter()
+            .find(|r| principal.roles.contains(r))
+            .or(reasons.first())
+            .cloned();
+        Decision::Allow { role }
+    }
+
+    fn request(
+        &self,
+        principal: &Principal,
+        action: Action,
+        resource: &Resource,
+    ) -> Option<Request> {
+        let context = Context::from_pairs([(
+            "read_only".to_owned(),
+            RestrictedExpression::new_bool(principal.read_only),
+        )])
+        .ok()?;
+        Request::new(
+            uid("User", &principal.user)?,
+            uid("Action", action.id())?,
+            uid("Object", &resource.to_string())?,
+            context,
+            Some(&self.schema),
+        )
+        .ok()
+    }
+
+    fn entities(&self, principal: &Principal) -> Option<Entities> {
+        let roles: HashSet<EntityUid> = principal
+            .roles
+            .iter()
+            .filter_map(|r| uid("Role", r))
+            .collect();
+        let mut attrs = HashMap::new();
+        attrs.insert(
+            "superuser".to_owned(),
+            RestrictedExpression::new_bool(principal.superuser),
+        );
+        let user = Entity::new(uid("User", &principal.user)?, attrs, roles.clone()).ok()?;
+        let mut all = vec![user];
+        all.extend(roles.into_iter().map(Entity::with_uid));
+        Entities::from_entities(all, Some(&self.schema)).ok()
+    }
+}
+
+fn uid(ty: &str, id: &str) -> Option<EntityUid> {
+    let ty = EntityTypeName::from_str(&format!("Dso::{ty}")).ok()?;
+    Some(EntityUid::from_type_name_and_id(ty, EntityId::new(id)))
+}
+
+fn problem(text: &str, diag: &dyn miette::Diagnostic, message: &str) -> PolicyProblem {
+    let offset = diag
+        .labels()
+        .and_then(|mut labels| labels.next())
+        .map(|l| l.offset());
+    let (line, column) = match offset {
+        Some(o) => {
+            let (l, c) = line_col(text, o);
+            (Some(l), Some(c))
+        }
+        None => (None, None),
+    };
+    let help = diag.help().map(|h| format!(" ({h})")).unwrap_or_default();
+    PolicyProblem {
+        line,
+        column,
+        message: format!("{message}{help}"),
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// One row of the RBAC matrix: a role and the actions it is allowed alone.
+pub fn matrix(policy: &Policy) -> Vec<(String, Vec<Action>)> {
+    dso_model::pim()
+        .roles
+        .iter()
+        .map(|role| {
+            let principal = Principal {
+                user: format!("matrix-{}", role.id),
+                roles: vec![role.id.clone()],
+                superuser: false,
+                read_only: false,
+            };
+            let allowed = Action::ALL
+                .iter()
+                .copied()
+                .filter(|a| {
+                    matches!(
+                        policy.decide(&principal, *a, &Resource::kind("matrix")),
+                        Decision::Allow { .. }
+                    )
+                })
+                .collect();
+            (role.id.clone(), allowed)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(roles: &[&str]) -> Principal {
+        Principal {
+            user: "alice".into(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            superuser: false,
+            read_only: false,
+        }
+    }
+
+    #[test]
+    fn default_policy_validates_and_names_every_role_once() {
+        let policy = Policy::default_set();
+        let named: Vec<&str> = policy
+            .set
+            .policies()
+            .filter_map(|p| p.annotation("role"))
+            .collect();
+        let pim = dso_model::pim();
+        assert_eq!(named.len(), pim.roles.len());
+        for role in &pim.roles {
+            assert!(
+                named.contains(&role.id.as_str()),
+                "{} has no policy",
+                role.id
+            );
+        }
+    }
+
+    #[test]
+    fn schema_actions_are_the_action_enum() {
+        for action in Action::ALL {
+            assert!(
+                SCHEMA.contains(&format!("\"{}\"", action.id())),
+                "{action} missing from the schema"
+            );
+        }
+        assert_eq!(Action::ALL.len(), 30);
+    }
+
+    #[test]
+    fn allowed_actions_carry_the_granting_role() {
+        let policy = Policy::default_set();
+        let dev = user(&["software-developer", "compliance"]);
+        assert_eq!(
+            policy.decide(&dev, Action::PipelineRun, &Resource::kind("pipeline")),
+            Decision::Allow {
+                role: Some("software-developer".into())
+            }
+        );
+        assert_eq!(
+            policy.decide(&dev, Action::AuditRead, &Resource::kind("audit log")),
+            Decision::Allow {
+                role: Some("compliance".into())
+            }
+        );
+    }
+
+    #[test]
+    fn denial_message_names_user_roles_action_resource() {
+        let policy = Policy::default_set();
+        let Decision::Deny(f) = policy.decide(
+            &user(&["compliance"]),
+            Action::RequirementWrite,
+            &Resource::one("requirement", "REQ-1"),
+        ) else {
+            panic!("compliance may not write requirements")
+        };
+        assert_eq!(
+            f.to_string(),
+            "forbidden: alice (compliance) may not requirement.write on requirement REQ-1"
+        );
+        let Decision::Deny(f) =
+            policy.decide(&user(&[]), Action::BacklogRead, &Resource::kind("backlog"))
+        else {
+            panic!("a user without roles reads nothing")
+        };
+        assert_eq!(f.roles, "no roles");
+    }
+
+    #[test]
+    fn superuser_may_everything_but_read_only_tokens_only_read() {
+        let policy = Policy::default_set();
+        let mut owner = user(&[]);
+        owner.superuser = true;
+        for action in Action::ALL {
+            assert!(matches!(
+                policy.decide(&owner, *action, &Resource::kind("x")),
+                Decision::Allow { role: None }
+            ));
+        }
+        owner.read_only = true;
+        for action in Action::ALL {
+            let allowed = matches!(
+                policy.decide(&owner, *action, &Resource::kind("x")),
+                Decision::Allow { .. }
+            );
+            assert_eq!(allowed, action.is_read(), "{action}");
+        }
+    }
+
+    #[test]
+    fn bad_policies_are_refused_with_line_and_column() {
+        let err = Policy::parse(
+            "p.cedar",
+            "permit(principal, action, resource)\nwhen { true }\nfoo;",
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("p.cedar:3:"), "{text}");
+
+        let err = Policy::parse(
+            "p.cedar",
+            "permit(principal, action == Dso::Action::\"no.such\", resource);",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("p.cedar:1:"), "{err}");
+
+        let err = Policy::parse(
+            "p.cedar",
+            "@role(\"wizard\")\npermit(principal, action, resource);",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("names no PIM role"), "{err}");
+    }
+
+    #[test]
+    fn odd_user_names_are_denied_not_panicking() {
+        let policy = Policy::default_set();
+        let p = Principal {
+            user: "\"; permit".into(),
+            roles: vec!["not-a-role\"".into()],
+            superuser: false,
+            read_only: false,
+        };
+        assert!(matches!(
+            policy.decide(&p, Action::BacklogRead, &Resource::one("x", "\u{0}")),
+            Decision::Deny(_)
+        ));
+    }
+
+    #[test]
+    fn the_documented_matrix_is_the_default_policy() {
+        let doc = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/governance.md"),
+        )
+        .expect("docs/governance.md exists");
+        let project = [
+            "requirement.read",
+            "backlog.read",
+            "exchange.read",
+            "trace.read",
+            "pipeline.read",
+        ];
+        let oversight = ["audit.read", "user.read", "policy.read"];
+        for (role, actions) in matrix(&Policy::default_set()) {
+            let ids: Vec<&str> = actions.iter().map(|a| a.id()).collect();
+            let reads = if oversight.iter().all(|o| ids.contains(o)) {
+                "project + oversight"
+            } else {
+                "project"
+            };
+            let rest: Vec<&str> = ids
+                .iter()
+                .copied()
+                .filter(|a| !project.contains(a) && !oversight.contains(a) && *a != "token.self")
+                .collect();
+            let rest = if rest.is_empty() {
+                "—".to_owned()
+            } else {
+                rest.join(", ")
+            };
+            let row = doc
+                .lines()
+                .find(|l| l.contains(&format!("| `{role}`")))
+                .unwrap_or_else(|| panic!("docs/governance.md has no row for {role}"));
+            assert!(
+                row.ends_with(&format!("| {reads} | {rest} |")),
+                "docs/governance.md row for {role} is `{row}`; the policy says {reads} | {rest}"
+            );
+        }
+    }
+}

@@ -1,0 +1,15 @@
+DROP INDEX exchange_documents_item;
+DROP TABLE exchange_documents;
+DROP TABLE requirement_tests;
+DROP TABLE commit_links;
+DROP TABLE backlog_dependencies;
+DROP TABLE backlog_requirement_links;
+DROP TABLE backlog_items;
+DROP TABLE backlog_flows;
+DROP TABLE requirement_versions;
+DROP TABLE requirements;
+DROP TABLE rbac_policies;
+DROP INDEX api_tokens_user;
+DROP TABLE api_tokens;
+DROP TABLE role_grants;
+DROP TABLE users;
