@@ -1,0 +1,1 @@
+//! lockfiles (in progress).

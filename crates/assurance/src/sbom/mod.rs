@@ -1,0 +1,1 @@
+//! sbom (in progress).

@@ -1,0 +1,1 @@
+//! Integration tests of the assurance crate on real fixtures.
