@@ -9,6 +9,7 @@
 //! - [`events`]: emitting, importing and listing events; verifying the chain.
 //! - [`model`]: querying the PIM as data.
 
+pub mod assurance;
 pub mod context;
 pub mod error;
 pub mod events;

@@ -4,6 +4,7 @@
 //! `dso-app`, and prints tables for people or JSON for scripts. Errors are
 //! rendered by miette: one line of cause, then help.
 
+mod assurance;
 mod audit;
 mod model;
 mod output;
@@ -58,6 +59,15 @@ enum Command {
     /// Read and verify the tamper-evident event log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// The advisory database: import OSV, RustSec, PyPA and Go advisories; show one.
+    #[command(subcommand)]
+    Advisories(assurance::AdvisoriesCommand),
+    /// Scan a tree: software composition analysis (`sca`).
+    #[command(subcommand)]
+    Scan(assurance::ScanCommand),
+    /// The findings store: list, show, triage, import SARIF.
+    #[command(subcommand)]
+    Findings(assurance::FindingsCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -112,6 +122,9 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Model(args) => model::run(&args),
         Command::Event(command) => audit::run_event(&open, command).await,
         Command::Audit(command) => audit::run_audit(&open, command).await,
+        Command::Advisories(command) => assurance::run_advisories(&open, command).await,
+        Command::Scan(command) => assurance::run_scan(&open, command).await,
+        Command::Findings(command) => assurance::run_findings(&open, command).await,
     }
 }
 

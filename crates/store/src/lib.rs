@@ -10,6 +10,7 @@
 //! Architecture invariant: no other crate depends on sqlx, and no type of
 //! this crate's API mentions sqlx.
 
+mod assurance;
 mod events;
 mod tx;
 
@@ -22,6 +23,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use assurance::{AdvisoryRecordRow, AdvisoryRow, FindingQuery, FindingRow};
 pub use events::{AppendedEntry, EventQuery};
 pub use tx::WriteTx;
 pub(crate) use tx::with_tx;

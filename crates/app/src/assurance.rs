@@ -1,0 +1,601 @@
+//! Assurance use cases: the advisory database, software composition
+//! analysis, SARIF import and the findings store with triage.
+//!
+//! Every state change is one transaction with its events: an advisory import
+//! is one `advisories.imported` event; each finding transition (created,
+//! reopened, fixed, triaged) is one event whose subject is the finding id.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use dso_assurance::advisories::load::load_path;
+use dso_assurance::advisories::merge::merge;
+use dso_assurance::advisories::{Advisory, InputError};
+use dso_assurance::findings::{self, Finding, Known, Status, reconcile, short_id};
+use dso_assurance::lockfiles::{self, LockKind, Package};
+use dso_assurance::sca::{Index, ScaFinding};
+use dso_assurance::versions::Ecosystem;
+use dso_audit::NewEvent;
+use dso_store::{AdvisoryRecordRow, AdvisoryRow, AppendedEntry};
+pub use dso_store::{FindingQuery, FindingRow};
+use serde::Serialize;
+
+use crate::{AppError, Context};
+
+/// Event types of this area.
+pub mod types {
+    pub const ADVISORIES_IMPORTED: &str = "dev.cdeventsx.dso.advisories.imported.0.1.0";
+    pub const FINDING_CREATED: &str = "dev.cdeventsx.dso.finding.created.0.1.0";
+    pub const FINDING_REOPENED: &str = "dev.cdeventsx.dso.finding.reopened.0.1.0";
+    pub const FINDING_FIXED: &str = "dev.cdeventsx.dso.finding.fixed.0.1.0";
+    pub const FINDING_TRIAGED: &str = "dev.cdeventsx.dso.finding.triaged.0.1.0";
+}
+
+fn input(err: InputError) -> AppError {
+    let location = match err.line {
+        Some(line) => format!("{}:{line}", err.file),
+        None => err.file.clone(),
+    };
+    let message = match &err.field {
+        Some(f) => format!("field `{f}`: {}", err.message),
+        None => err.message.clone(),
+    };
+    AppError::Input { location, message }
+}
+
+fn now() -> String {
+    dso_audit::format_time(jiff::Timestamp::now())
+}
+
+/// Signs the checkpoints that fall due among `appended` entries.
+async fn sign_due_checkpoints(ctx: &Context, appended: &[AppendedEntry]) -> Result<(), AppError> {
+    let every = ctx.workspace.config.audit.checkpoint_every as i64;
+    if every > 0 {
+        for entry in appended.iter().filter(|e| e.seq % every == 0) {
+            let cp = ctx.key.checkpoint(entry.seq, &entry.hash, &now());
+            ctx.store.add_checkpoint(&cp).await?;
+        }
+    }
+    Ok(())
+}
+
+/// What an advisory import did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportSummary {
+    pub source: String,
+    pub files: usize,
+    pub records: usize,
+    pub withdrawn: usize,
+    /// Files that could not be read: `file:line: field: message`.
+    pub skipped: Vec<String>,
+    /// Vulnerabilities in the database after merging by alias.
+    pub advisories: usize,
+}
+
+/// Imports advisories from a directory, an OSV `all.zip` or one file.
+///
+/// Bad files are skipped and reported; the others are imported. Records
+/// replace earlier records with the same id, withdrawn ids are removed, and
+/// the merged view is rebuilt over every record held.
+pub async fn import_advisories(ctx: &Context, path: &Path) -> Result<ImportSummary, AppError> {
+    let loaded = load_path(path).map_err(input)?;
+    let mut by_id: BTreeMap<String, Advisory> = BTreeMap::new();
+    for r in ctx.store.advisory_records().await? {
+        if let Ok(a) = serde_json::from_str::<Advisory>(&r.data) {
+            by_id.insert(r.id, a);
+        }
+    }
+    let mut new_rows = Vec::with_capacity(loaded.advisories.len());
+    for a in &loaded.advisories {
+        new_rows.push(AdvisoryRecordRow {
+            id: a.id.clone(),
+            source: a.sources.first().cloned().unwrap_or_default(),
+            data: serde_json::to_string(a).expect("advisories serialise"),
+        });
+        by_id.insert(a.id.clone(), a.clone());
+    }
+    new_rows.dedup_by(|a, b| a.id == b.id);
+    for id in &loaded.withdrawn {
+        by_id.remove(id);
+    }
+    let merged = merge(by_id.into_values().collect());
+    let rows: Vec<AdvisoryRow> = merged
+        .iter()
+        .map(|a| AdvisoryRow {
+            id: a.id.clone(),
+            severity: a.severity.as_str().into(),
+            summary: a.summary.clone(),
+            modified: a.modified.clone(),
+            data: serde_json::to_string(a).expect("advisories serialise"),
+            aliases: a.ids().map(str::to_owned).collect(),
+            packages: a
+                .packages()
+                .into_iter()
+                .map(|(e, n)| (e.as_str().to_owned(), n))
+                .collect(),
+        })
+        .collect();
+    let summary = ImportSummary {
+        source: path.display().to_string(),
+        files: loaded.files,
+        records: loaded.advisories.len(),
+        withdrawn: loaded.withdrawn.len(),
+        skipped: loaded.skipped.iter().map(ToString::to_string).collect(),
+        advisories: rows.len(),
+    };
+    let event = ctx.stamp(NewEvent {
+        ty: types::ADVISORIES_IMPORTED.into(),
+        subject: Some(summary.source.clone()),
+        data: serde_json::json!({
+            "source": summary.source,
+            "files": summary.files,
+            "records": summary.records,
+            "withdrawn": loaded.withdrawn,
+            "skipped": summary.skipped.len(),
+            "advisories": summary.advisories,
+        }),
+    })?;
+    let mut tx = ctx.store.begin_write().await?;
+    tx.put_advisory_records(&new_rows, &loaded.withdrawn).await?;
+    tx.replace_advisories(&rows).await?;
+    let appended = tx.append(&[event]).await?;
+    tx.commit().await?;
+    sign_due_checkpoints(ctx, &appended).await?;
+    Ok(summary)
+}
+
+/// The advisory with `id` as its id or one of its aliases.
+pub async fn show_advisory(ctx: &Context, id: &str) -> Result<Advisory, AppError> {
+    let data = ctx
+        .store
+        .advisory_by_any_id(id)
+        .await?
+        .ok_or_else(|| AppError::Unknown {
+            kind: "advisory",
+            value: id.to_owned(),
+            hint: Some("import a database first: `dso advisories import PATH`".into()),
+        })?;
+    serde_json::from_str(&data).map_err(|e| AppError::Input {
+        location: format!("advisory {id}"),
+        message: format!("stored advisory is unreadable: {e}"),
+    })
+}
+
+/// One lockfile read by a scan.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScannedFile {
+    pub file: String,
+    pub kind: LockKind,
+    pub packages: usize,
+}
+
+/// How findings were stored.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RecordSummary {
+    pub scope: String,
+    pub new: usize,
+    pub reopened: usize,
+    pub fixed: usize,
+    pub unchanged: usize,
+}
+
+/// The result of `dso scan sca`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScaReport {
+    pub files: Vec<ScannedFile>,
+    pub skipped: Vec<String>,
+    pub packages: usize,
+    pub advisories: i64,
+    pub findings: Vec<ScaFinding>,
+    pub stored: Option<RecordSummary>,
+}
+
+/// Options of a composition scan.
+#[derive(Debug, Clone)]
+pub struct ScaOptions {
+    pub path: PathBuf,
+    /// Store the findings (and fix the scope's absent ones).
+    pub store: bool,
+}
+
+/// Matches packages against the stored advisories (only the advisories
+/// that name one of the packages are loaded).
+pub async fn match_packages(ctx: &Context, packages: &[Package]) -> Result<Vec<ScaFinding>, AppError> {
+    let mut by_eco: HashMap<Ecosystem, HashSet<String>> = HashMap::new();
+    for p in packages {
+        by_eco
+            .entry(p.ecosystem.clone())
+            .or_default()
+            .insert(p.ecosystem.normalize_name(&p.name));
+    }
+    let mut ids: Vec<String> = Vec::new();
+    for (eco, names) in &by_eco {
+        for (name, id) in ctx.store.advisory_package_index(eco.as_str()).await? {
+            if names.contains(&name) {
+                ids.push(id);
+            }
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    let mut advisories = Vec::with_capacity(ids.len());
+    for data in ctx.store.advisories_by_ids(&ids).await? {
+        if let Ok(a) = serde_json::from_str::<Advisory>(&data) {
+            advisories.push(a);
+        }
+    }
+    Ok(Index::new(advisories).scan(packages))
+}
+
+/// `dso scan sca PATH`: discovers lockfiles, matches, stores the findings.
+pub async fn scan_sca(ctx: &Context, options: &ScaOptions) -> Result<ScaReport, AppError> {
+    if !options.path.exists() {
+        return Err(AppError::Read {
+            path: options.path.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
+        });
+    }
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    let mut packages = Vec::new();
+    for (path, kind) in lockfiles::discover(&options.path) {
+        let name = path.display().to_string();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                skipped.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        match lockfiles::parse(kind, &name, &text) {
+            Ok(found) => {
+                files.push(ScannedFile {
+                    file: name,
+                    kind,
+                    packages: found.len(),
+                });
+                packages.extend(found);
+            }
+            Err(e) => skipped.push(e.to_string()),
+        }
+    }
+    let findings = match_packages(ctx, &packages).await?;
+    let stored = if options.store {
+        let scope = format!(
+            "sca:{}",
+            options
+                .path
+                .canonicalize()
+                .unwrap_or_else(|_| options.path.clone())
+                .display()
+        );
+        let normalised: Vec<Finding> = findings.iter().map(Finding::from_sca).collect();
+        Some(record_findings(ctx, &scope, normalised).await?)
+    } else {
+        None
+    };
+    Ok(ScaReport {
+        files,
+        skipped,
+        packages: packages.len(),
+        advisories: ctx.store.count_advisories().await?,
+        findings,
+        stored,
+    })
+}
+
+fn finding_row(f: &Finding, scope: &str, status: Status, time: &str) -> FindingRow {
+    FindingRow {
+        id: short_id(&f.fingerprint),
+        fingerprint: f.fingerprint.clone(),
+        scope: scope.to_owned(),
+        scanner: f.scanner.clone(),
+        rule: f.rule.clone(),
+        severity: f.severity.as_str().into(),
+        status: status.as_str().into(),
+        file: f.file.clone(),
+        line: f.line.map(|l| l as i64),
+        title: f.title.clone(),
+        first_seen: time.to_owned(),
+        last_seen: time.to_owned(),
+        justification: None,
+        approver: None,
+        expires: None,
+        data: serde_json::to_string(f).expect("findings serialise"),
+    }
+}
+
+fn transition_event(
+    ctx: &Context,
+    row: &FindingRow,
+    from: Option<Status>,
+    to: Status,
+    extra: serde_json::Value,
+) -> Result<dso_audit::Event, AppError> {
+    let ty = match to {
+        Status::New => types::FINDING_CREATED,
+        Status::Reopened => types::FINDING_REOPENED,
+        Status::Fixed => types::FINDING_FIXED,
+        _ => types::FINDING_TRIAGED,
+    };
+    let mut data = serde_json::json!({
+        "finding": row.id,
+        "fingerprint": row.fingerprint,
+        "scope": row.scope,
+        "scanner": row.scanner,
+        "rule": row.rule,
+        "severity": row.severity,
+        "file": row.file,
+        "from": from.map(Status::as_str),
+        "to": to.as_str(),
+    });
+    if let (Some(obj), serde_json::Value::Object(more)) = (data.as_object_mut(), extra) {
+        obj.extend(more);
+    }
+    ctx.stamp(NewEvent {
+        ty: ty.into(),
+        subject: Some(row.id.clone()),
+        data,
+    })
+}
+
+/// Stores one scan's findings for `scope`: new ones created, known ones
+/// refreshed, fixed ones reopened, and the scope's absent ones fixed. One
+/// transaction; one event per transition.
+pub async fn record_findings(
+    ctx: &Context,
+    scope: &str,
+    mut seen: Vec<Finding>,
+) -> Result<RecordSummary, AppError> {
+    // One row per fingerprint.
+    let mut unique = HashSet::new();
+    seen.retain(|f| unique.insert(f.fingerprint.clone()));
+    let held = ctx
+        .store
+        .findings(&FindingQuery {
+            scope: Some(scope.to_owned()),
+            ..Default::default()
+        })
+        .await?;
+    // A fingerprint found under another scope stays one finding: it moves here.
+    let mut held_by_fp: HashMap<String, FindingRow> =
+        held.into_iter().map(|r| (r.fingerprint.clone(), r)).collect();
+    for f in &seen {
+        if !held_by_fp.contains_key(&f.fingerprint) {
+            if let Some(row) = ctx.store.finding(&short_id(&f.fingerprint)).await? {
+                if row.fingerprint == f.fingerprint {
+                    held_by_fp.insert(row.fingerprint.clone(), row);
+                }
+            }
+        }
+    }
+    let known: Vec<Known> = held_by_fp
+        .values()
+        .filter(|r| r.scope == scope)
+        .map(|r| Known {
+            fingerprint: r.fingerprint.clone(),
+            status: Status::parse(&r.status).unwrap_or(Status::New),
+            expires: r.expires.clone(),
+        })
+        .collect();
+    let seen_fps: Vec<String> = seen
+        .iter()
+        .filter(|f| {
+            // Findings held under another scope count as known to this one.
+            held_by_fp.get(&f.fingerprint).is_none_or(|r| r.scope == scope)
+        })
+        .map(|f| f.fingerprint.clone())
+        .collect();
+    let plan = reconcile(&known, &seen_fps, &now());
+    let time = now();
+    let by_fp: HashMap<&str, &Finding> = seen.iter().map(|f| (f.fingerprint.as_str(), f)).collect();
+    let mut summary = RecordSummary {
+        scope: scope.to_owned(),
+        ..Default::default()
+    };
+    let mut writes: Vec<FindingRow> = Vec::new();
+    let mut events = Vec::new();
+    let mut transitioned = HashSet::new();
+    for t in &plan.transitions {
+        transitioned.insert(t.fingerprint.clone());
+        let row = match (by_fp.get(t.fingerprint.as_str()), held_by_fp.get(&t.fingerprint)) {
+            (Some(f), Some(old)) => {
+                let mut row = finding_row(f, scope, t.to, &time);
+                row.first_seen = old.first_seen.clone();
+                if t.to != Status::Reopened {
+                    row.justification = old.justification.clone();
+                    row.approver = old.approver.clone();
+                    row.expires = old.expires.clone();
+                }
+                row
+            }
+            (Some(f), None) => finding_row(f, scope, t.to, &time),
+            (None, Some(old)) => {
+                let mut row = old.clone();
+                row.status = t.to.as_str().into();
+                row
+            }
+            (None, None) => continue,
+        };
+        match t.to {
+            Status::New => summary.new += 1,
+            Status::Reopened => summary.reopened += 1,
+            Status::Fixed => summary.fixed += 1,
+            _ => {}
+        }
+        events.push(transition_event(ctx, &row, t.from, t.to, serde_json::json!({}))?);
+        writes.push(row);
+    }
+    for f in &seen {
+        if transitioned.contains(&f.fingerprint) {
+            continue;
+        }
+        if let Some(old) = held_by_fp.get(&f.fingerprint) {
+            let mut row = finding_row(f, scope, Status::parse(&old.status).unwrap_or(Status::New), &time);
+            row.first_seen = old.first_seen.clone();
+            row.justification = old.justification.clone();
+            row.approver = old.approver.clone();
+            row.expires = old.expires.clone();
+            summary.unchanged += 1;
+            writes.push(row);
+        }
+    }
+    let mut tx = ctx.store.begin_write().await?;
+    for row in &writes {
+        tx.put_finding(row).await?;
+    }
+    let appended = tx.append(&events).await?;
+    tx.commit().await?;
+    sign_due_checkpoints(ctx, &appended).await?;
+    Ok(summary)
+}
+
+/// Lists stored findings.
+pub async fn list_findings(ctx: &Context, query: &FindingQuery) -> Result<Vec<FindingRow>, AppError> {
+    Ok(ctx.store.findings(query).await?)
+}
+
+/// One finding and its history (its events, oldest first).
+pub async fn show_finding(
+    ctx: &Context,
+    id: &str,
+) -> Result<(FindingRow, Vec<dso_audit::StoredEntry>), AppError> {
+    let row = ctx.store.finding(id).await?.ok_or_else(|| AppError::Unknown {
+        kind: "finding",
+        value: id.to_owned(),
+        hint: Some("list them with `dso findings list`".into()),
+    })?;
+    let history = ctx
+        .store
+        .events(&dso_store::EventQuery {
+            subject: Some(row.id.clone()),
+            ..Default::default()
+        })
+        .await?;
+    Ok((row, history))
+}
+
+/// A triage decision.
+#[derive(Debug, Clone)]
+pub struct Triage {
+    pub status: Status,
+    pub justification: Option<String>,
+    pub approver: Option<String>,
+    /// RFC 3339 time or a date (`2027-01-31`).
+    pub expires: Option<String>,
+}
+
+/// Moves a finding to confirmed, false_positive or accepted_risk.
+///
+/// A false positive needs a justification; an accepted risk needs a
+/// justification, an approver and an expiry in the future.
+pub async fn triage(ctx: &Context, id: &str, decision: &Triage) -> Result<FindingRow, AppError> {
+    let (mut row, _) = show_finding(ctx, id).await?;
+    let from = Status::parse(&row.status).unwrap_or(Status::New);
+    let bad = |message: String| AppError::Input {
+        location: format!("triage {}", row.id),
+        message,
+    };
+    if !from.can_triage_to(decision.status) {
+        return Err(bad(format!(
+            "cannot move a `{}` finding to `{}` (triage sets confirmed, false_positive or accepted_risk on an open finding)",
+            from.as_str(),
+            decision.status.as_str()
+        )));
+    }
+    let justification = decision.justification.clone().filter(|j| !j.trim().is_empty());
+    let mut expires = None;
+    match decision.status {
+        Status::FalsePositive if justification.is_none() => {
+            return Err(bad("field `justification`: a false positive needs one".into()));
+        }
+        Status::AcceptedRisk => {
+            if justification.is_none() {
+                return Err(bad("field `justification`: an accepted risk needs one".into()));
+            }
+            if decision.approver.as_deref().is_none_or(|a| a.trim().is_empty()) {
+                return Err(bad("field `approver`: an accepted risk needs one".into()));
+            }
+            let text = decision
+                .expires
+                .as_deref()
+                .ok_or_else(|| bad("field `expires`: an accepted risk needs an expiry".into()))?;
+            let ts: jiff::Timestamp = text
+                .parse()
+                .or_else(|_| format!("{text}T00:00:00Z").parse::<jiff::Timestamp>())
+                .map_err(|e| bad(format!("field `expires`: `{text}` is not a date or RFC 3339 time ({e})")))?;
+            if ts <= jiff::Timestamp::now() {
+                return Err(bad(format!("field `expires`: `{text}` is in the past")));
+            }
+            expires = Some(dso_audit::format_time(ts));
+        }
+        _ => {}
+    }
+    row.status = decision.status.as_str().into();
+    row.justification = justification;
+    row.approver = if decision.status == Status::AcceptedRisk {
+        decision.approver.clone()
+    } else {
+        None
+    };
+    row.expires = expires;
+    let event = transition_event(
+        ctx,
+        &row,
+        Some(from),
+        decision.status,
+        serde_json::json!({
+            "justification": row.justification,
+            "approver": row.approver,
+            "expires": row.expires,
+        }),
+    )?;
+    let mut tx = ctx.store.begin_write().await?;
+    tx.put_finding(&row).await?;
+    let appended = tx.append(&[event]).await?;
+    tx.commit().await?;
+    sign_due_checkpoints(ctx, &appended).await?;
+    Ok(row)
+}
+
+/// The result of a SARIF import.
+#[derive(Debug, Clone, Serialize)]
+pub struct SarifImport {
+    pub file: String,
+    pub tools: Vec<String>,
+    pub results: usize,
+    pub passed_over: usize,
+    pub stored: RecordSummary,
+}
+
+/// Imports a SARIF 2.1.0 log into the findings store. The scope defaults
+/// to `sarif:<tool names>`, so the next log of the same tools fixes the
+/// findings it no longer reports.
+pub async fn import_sarif(ctx: &Context, file: &Path, scope: Option<&str>) -> Result<SarifImport, AppError> {
+    let name = file.display().to_string();
+    let text = std::fs::read_to_string(file).map_err(|source| AppError::Read {
+        path: file.to_owned(),
+        source,
+    })?;
+    let imported = dso_assurance::sarif::parse(&name, &text).map_err(input)?;
+    let scope = scope
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("sarif:{}", imported.tools.join(",")));
+    let results = imported.findings.len();
+    let stored = record_findings(ctx, &scope, imported.findings).await?;
+    Ok(SarifImport {
+        file: name,
+        tools: imported.tools,
+        results,
+        passed_over: imported.passed_over,
+        stored,
+    })
+}
+
+/// SCA findings as normalised findings (for SARIF output).
+pub fn normalise_sca(findings: &[ScaFinding]) -> Vec<Finding> {
+    findings.iter().map(Finding::from_sca).collect()
+}
+
+
+pub use findings::Status as FindingStatus;

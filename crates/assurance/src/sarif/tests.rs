@@ -1,0 +1,1 @@
+//! SARIF parsing tests (fixtures pending).
