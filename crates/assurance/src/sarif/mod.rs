@@ -201,7 +201,25 @@ pub fn parse(file: &str, text: &str) -> Result<Imported, InputError> {
             rules.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
         let artifacts = run.artifacts.unwrap_or_default();
         let mut occurrences: HashMap<String, usize> = HashMap::new();
-        for (res_idx, r) in run.results.into_iter().flatten().enumerate() {
+        let results = run.results.unwrap_or_default();
+        // Tools' fingerprints are only trusted when unique within the run:
+        // semgrep without a login writes `"matchBasedId/v1": "requires login"`
+        // on every result.
+        let mut fp_counts: HashMap<(&str, &str), usize> = HashMap::new();
+        for r in &results {
+            for (k, v) in r.fingerprints.iter().flatten() {
+                *fp_counts.entry((k.as_str(), v.as_str())).or_insert(0) += 1;
+            }
+        }
+        let unique_fp = |r: &ResultItem| -> Option<(String, String)> {
+            r.fingerprints
+                .iter()
+                .flatten()
+                .find(|(k, v)| fp_counts.get(&(k.as_str(), v.as_str())) == Some(&1))
+                .map(|(k, v)| (k.clone(), v.clone()))
+        };
+        let unique_fps: Vec<Option<(String, String)>> = results.iter().map(unique_fp).collect();
+        for (res_idx, r) in results.into_iter().enumerate() {
             let field = |f: &str| format!("runs[{run_idx}].results[{res_idx}].{f}");
             if matches!(r.kind.as_deref(), Some("pass" | "notApplicable" | "informational"))
                 || r.baseline_state.as_deref() == Some("absent")
@@ -281,8 +299,8 @@ pub fn parse(file: &str, text: &str) -> Result<Imported, InputError> {
             let snippet = region
                 .and_then(|g| g.snippet.as_ref()?.text.clone())
                 .map(|s| normalize_snippet(&s));
-            let fingerprint = if let Some(fp) = r.fingerprints.as_ref().and_then(|m| m.iter().next()) {
-                digest(&[&tool, &rule_id, fp.0, fp.1])
+            let fingerprint = if let Some((k, v)) = &unique_fps[res_idx] {
+                digest(&[&tool, &rule_id, file_path.as_deref().unwrap_or(""), k, v])
             } else if let Some(pfp) = r.partial_fingerprints.as_ref().filter(|m| !m.is_empty()) {
                 let joined: Vec<String> = pfp.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 digest(&[&tool, &rule_id, file_path.as_deref().unwrap_or(""), &joined.join("\n")])
