@@ -59,8 +59,14 @@ fn pypa_yaml_and_go_json_are_read_and_withdrawn_ignored() {
 
     let go = load_path(&data("go")).expect("fixture");
     assert_eq!(go.withdrawn, vec!["GO-2022-0617".to_owned()]);
-    assert_eq!(go.advisories.len(), 1);
-    assert_eq!(go.advisories[0].affected[0].name, "github.com/gin-gonic/gin");
+    assert_eq!(go.advisories.len(), 4);
+    let gin = go
+        .advisories
+        .iter()
+        .find(|a| a.id == "GO-2020-0001")
+        .expect("gin advisory");
+    assert_eq!(gin.affected[0].name, "github.com/gin-gonic/gin");
+    assert_eq!(gin.affected[0].ecosystem, Ecosystem::Go);
 }
 
 #[test]

@@ -46,6 +46,9 @@ pub struct Package {
     pub dependencies: Vec<String>,
     #[serde(default)]
     pub licenses: Vec<String>,
+    /// Where it comes from when the lockfile says (`registry+...`, `git+...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 impl Package {
@@ -59,7 +62,17 @@ impl Package {
             hashes: Vec::new(),
             dependencies: Vec::new(),
             licenses: Vec::new(),
+            source: None,
         }
+    }
+
+    /// True when the package is built from a git checkout or a local path
+    /// rather than the ecosystem's registry: registry advisories do not
+    /// apply to it (cargo-audit's rule as well).
+    pub fn is_from_vcs_or_path(&self) -> bool {
+        self.source.as_deref().is_some_and(|s| {
+            s.starts_with("git+") || s.starts_with("path+") || s.starts_with("file:") || s.starts_with("link:")
+        })
     }
 
     pub fn at(mut self, line: usize) -> Package {

@@ -77,6 +77,9 @@ pub fn parse(file: &str, text: &str, ecosystem: Ecosystem) -> Result<Vec<Package
         };
         let mut pkg = Package::new(ecosystem.clone(), &p.name, &version, file);
         pkg.line = line;
+        if let Some(toml::Value::String(src)) = &p.source {
+            pkg.source = Some(src.clone());
+        }
         if let Some(sum) = p.checksum {
             pkg.hashes.push(("SHA-256".into(), sum));
         }
@@ -183,9 +186,7 @@ fn fast_cargo_lock(file: &str, text: &str) -> Option<Result<Vec<Package>, InputE
             "name" => p.name = quoted(value)?.to_owned(),
             "version" => p.version = quoted(value)?.to_owned(),
             "checksum" => p.hashes.push(("SHA-256".into(), quoted(value)?.to_owned())),
-            "source" => {
-                quoted(value)?;
-            }
+            "source" => p.source = Some(quoted(value)?.to_owned()),
             "dependencies" => {
                 let v = value.trim();
                 if v == "[" {

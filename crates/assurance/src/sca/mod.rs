@@ -76,6 +76,9 @@ impl Index {
     pub fn scan(&self, packages: &[Package]) -> Vec<ScaFinding> {
         let mut out = Vec::new();
         for p in packages {
+            if p.is_from_vcs_or_path() {
+                continue;
+            }
             let key = (p.ecosystem.clone(), p.ecosystem.normalize_name(&p.name));
             let Some(ids) = self.by_package.get(&key) else { continue };
             let mut hits: Vec<ScaFinding> = Vec::new();

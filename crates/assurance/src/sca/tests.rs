@@ -181,3 +181,15 @@ fn osv_range_edge_cases() {
     // A version that does not parse is never matched by a range.
     assert!(!is_affected(&two_windows, "not a version"));
 }
+
+#[test]
+fn git_and_path_sources_are_not_registry_packages() {
+    use crate::lockfiles::Package;
+    let mut registry = Package::new(Ecosystem::CratesIo, "tokio", "1.5.0", "Cargo.lock");
+    registry.source = Some("registry+https://github.com/rust-lang/crates.io-index".into());
+    let mut git = registry.clone();
+    git.source = Some("git+https://github.com/tokio-rs/tokio?rev=abc#abc".into());
+    let index = index();
+    assert!(!index.scan(&[registry]).is_empty());
+    assert!(index.scan(&[git]).is_empty(), "cargo-audit skips git sources too");
+}
