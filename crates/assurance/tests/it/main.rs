@@ -1,1 +1,0 @@
-//! Integration tests of the assurance crate on real fixtures.
