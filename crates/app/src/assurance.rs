@@ -29,6 +29,7 @@ pub mod types {
     pub const FINDING_REOPENED: &str = "dev.cdeventsx.dso.finding.reopened.0.1.0";
     pub const FINDING_FIXED: &str = "dev.cdeventsx.dso.finding.fixed.0.1.0";
     pub const FINDING_TRIAGED: &str = "dev.cdeventsx.dso.finding.triaged.0.1.0";
+    pub const SBOM_IMPORTED: &str = "dev.cdeventsx.dso.sbom.imported.0.1.0";
 }
 
 fn input(err: InputError) -> AppError {
@@ -196,6 +197,8 @@ pub struct ScaOptions {
     pub path: PathBuf,
     /// Store the findings (and fix the scope's absent ones).
     pub store: bool,
+    /// Scan the packages of this SBOM instead of the lockfiles under `path`.
+    pub sbom: Option<PathBuf>,
 }
 
 /// Matches packages against the stored advisories (only the advisories
@@ -227,18 +230,13 @@ pub async fn match_packages(ctx: &Context, packages: &[Package]) -> Result<Vec<S
     Ok(Index::new(advisories).scan(packages))
 }
 
-/// `dso scan sca PATH`: discovers lockfiles, matches, stores the findings.
-pub async fn scan_sca(ctx: &Context, options: &ScaOptions) -> Result<ScaReport, AppError> {
-    if !options.path.exists() {
-        return Err(AppError::Read {
-            path: options.path.clone(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
-        });
-    }
+/// Reads every lockfile under `path`; unreadable or malformed ones are
+/// returned as skipped (`file:line: field: message`).
+pub fn read_tree(path: &Path) -> (Vec<ScannedFile>, Vec<String>, Vec<Package>) {
     let mut files = Vec::new();
     let mut skipped = Vec::new();
     let mut packages = Vec::new();
-    for (path, kind) in lockfiles::discover(&options.path) {
+    for (path, kind) in lockfiles::discover(path) {
         let name = path.display().to_string();
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
@@ -259,15 +257,102 @@ pub async fn scan_sca(ctx: &Context, options: &ScaOptions) -> Result<ScaReport, 
             Err(e) => skipped.push(e.to_string()),
         }
     }
+    (files, skipped, packages)
+}
+
+/// Reads a CycloneDX or SPDX JSON document's packages (and how many
+/// components had no usable purl).
+pub fn read_sbom(file: &Path) -> Result<(Vec<Package>, usize), AppError> {
+    let text = std::fs::read_to_string(file).map_err(|source| AppError::Read {
+        path: file.to_owned(),
+        source,
+    })?;
+    dso_assurance::sbom::parse(&file.display().to_string(), &text).map_err(input)
+}
+
+/// SBOM formats dso writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SbomFormat {
+    CycloneDxJson,
+    SpdxJson,
+}
+
+/// Builds an SBOM of the lockfiles under `path`; also returns the skipped files.
+pub fn generate_sbom(path: &Path, format: SbomFormat) -> Result<(serde_json::Value, Vec<String>), AppError> {
+    if !path.exists() {
+        return Err(AppError::Read {
+            path: path.to_owned(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
+        });
+    }
+    let (_files, skipped, packages) = read_tree(path);
+    let subject = path
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| path.display().to_string());
+    let time = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let id = dso_audit::event::new_id();
+    let version = env!("CARGO_PKG_VERSION");
+    let doc = match format {
+        SbomFormat::CycloneDxJson => dso_assurance::sbom::cyclonedx(&packages, &subject, &time, &id, version),
+        SbomFormat::SpdxJson => dso_assurance::sbom::spdx(&packages, &subject, &time, &id, version),
+    };
+    Ok((doc, skipped))
+}
+
+/// What an SBOM import read.
+#[derive(Debug, Clone, Serialize)]
+pub struct SbomImport {
+    pub file: String,
+    pub packages: usize,
+    /// Components without a purl of a known ecosystem.
+    pub unknown: usize,
+    pub ecosystems: BTreeMap<String, usize>,
+}
+
+/// Reads an SBOM and records its import as an event (the packages can be
+/// scanned with `dso scan sca --sbom FILE`).
+pub async fn import_sbom(ctx: &Context, file: &Path) -> Result<SbomImport, AppError> {
+    let (packages, unknown) = read_sbom(file)?;
+    let summary = SbomImport {
+        file: file.display().to_string(),
+        packages: packages.len(),
+        unknown,
+        ecosystems: dso_assurance::sbom::count_by_ecosystem(&packages),
+    };
+    let event = ctx.stamp(NewEvent {
+        ty: types::SBOM_IMPORTED.into(),
+        subject: Some(summary.file.clone()),
+        data: serde_json::to_value(&summary).expect("plain data serialises"),
+    })?;
+    let appended = ctx.store.append(&[event]).await?;
+    sign_due_checkpoints(ctx, &appended).await?;
+    Ok(summary)
+}
+
+/// `dso scan sca PATH`: discovers lockfiles, matches, stores the findings.
+pub async fn scan_sca(ctx: &Context, options: &ScaOptions) -> Result<ScaReport, AppError> {
+    let target = options.sbom.as_ref().unwrap_or(&options.path);
+    if !target.exists() {
+        return Err(AppError::Read {
+            path: target.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
+        });
+    }
+    let (files, skipped, packages) = match &options.sbom {
+        Some(sbom) => {
+            let (packages, _unknown) = read_sbom(sbom)?;
+            (Vec::new(), Vec::new(), packages)
+        }
+        None => read_tree(&options.path),
+    };
     let findings = match_packages(ctx, &packages).await?;
     let stored = if options.store {
         let scope = format!(
-            "sca:{}",
-            options
-                .path
-                .canonicalize()
-                .unwrap_or_else(|_| options.path.clone())
-                .display()
+            "sca:{}{}",
+            if options.sbom.is_some() { "sbom:" } else { "" },
+            target.canonicalize().unwrap_or_else(|_| target.clone()).display()
         );
         let normalised: Vec<Finding> = findings.iter().map(Finding::from_sca).collect();
         Some(record_findings(ctx, &scope, normalised).await?)

@@ -52,6 +52,42 @@ pub enum ScanCommand {
         /// (low, medium, high, critical).
         #[arg(long, value_name = "SEVERITY")]
         fail_on: Option<String>,
+        /// Scan the packages of a CycloneDX (1.4-1.6) or SPDX 2.3 JSON SBOM instead.
+        #[arg(long, value_name = "FILE", conflicts_with = "path")]
+        sbom: Option<PathBuf>,
+    },
+}
+
+/// `dso sbom PATH --format ...` or `dso sbom import FILE`.
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SbomArgs {
+    #[command(subcommand)]
+    command: Option<SbomCommand>,
+    /// The tree (or lockfile) to describe.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    #[arg(long, value_enum, default_value_t = SbomFormatArg::CyclonedxJson)]
+    format: SbomFormatArg,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SbomFormatArg {
+    CyclonedxJson,
+    SpdxJson,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum SbomCommand {
+    /// Read a CycloneDX (1.4-1.6) or SPDX 2.3 JSON SBOM, summarise it and
+    /// record the import (scan it with `dso scan sca --sbom FILE`).
+    Import {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
 }
 
@@ -211,6 +247,7 @@ pub async fn run_scan(options: &OpenOptions, command: ScanCommand) -> miette::Re
             format,
             no_store,
             fail_on,
+            sbom,
         } => {
             let threshold = match fail_on.as_deref() {
                 None => None,
@@ -224,6 +261,7 @@ pub async fn run_scan(options: &OpenOptions, command: ScanCommand) -> miette::Re
                 &ScaOptions {
                     path,
                     store: !no_store,
+                    sbom,
                 },
             )
             .await
@@ -452,6 +490,48 @@ pub async fn run_findings(options: &OpenOptions, command: FindingsCommand) -> mi
                     s.stored.fixed,
                     s.stored.unchanged
                 ),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn run_sbom(options: &OpenOptions, args: SbomArgs) -> miette::Result<ExitCode> {
+    match args.command {
+        Some(SbomCommand::Import { file, format }) => {
+            let ctx = open(options).await?;
+            let s = uc::import_sbom(&ctx, &file).await.map_err(report)?;
+            match format {
+                Format::Json => println!("{}", json(&s)),
+                Format::Table => {
+                    let per: Vec<String> = s.ecosystems.iter().map(|(e, n)| format!("{e} {n}")).collect();
+                    println!(
+                        "read {} packages from {} ({}); {} components without a known purl",
+                        s.packages,
+                        s.file,
+                        per.join(", "),
+                        s.unknown
+                    );
+                }
+            }
+        }
+        None => {
+            let format = match args.format {
+                SbomFormatArg::CyclonedxJson => uc::SbomFormat::CycloneDxJson,
+                SbomFormatArg::SpdxJson => uc::SbomFormat::SpdxJson,
+            };
+            let (doc, skipped) = uc::generate_sbom(&args.path, format).map_err(report)?;
+            let text = json(&doc);
+            match &args.output {
+                Some(file) => std::fs::write(file, text + "\n")
+                    .map_err(|e| miette::miette!("cannot write {}: {e}", file.display()))?,
+                None => println!("{text}"),
+            }
+            if !skipped.is_empty() {
+                eprintln!("skipped {} files:", skipped.len());
+                for s in &skipped {
+                    eprintln!("  {s}");
+                }
             }
         }
     }

@@ -68,6 +68,9 @@ enum Command {
     /// The findings store: list, show, triage, import SARIF.
     #[command(subcommand)]
     Findings(assurance::FindingsCommand),
+    /// Software bill of materials: write CycloneDX or SPDX JSON from the
+    /// lockfiles under PATH, or read one (`dso sbom import FILE`).
+    Sbom(assurance::SbomArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -125,6 +128,7 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Advisories(command) => assurance::run_advisories(&open, command).await,
         Command::Scan(command) => assurance::run_scan(&open, command).await,
         Command::Findings(command) => assurance::run_findings(&open, command).await,
+        Command::Sbom(args) => assurance::run_sbom(&open, args).await,
     }
 }
 

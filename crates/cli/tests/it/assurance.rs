@@ -211,3 +211,46 @@ fn sarif_import_dedups_across_runs_and_line_shifts() {
         "nothing stored is lost"
     );
 }
+
+#[test]
+fn sbom_round_trip_scans_like_the_lockfiles() {
+    let dso = with_advisories();
+    let tree = tempfile::tempdir().expect("temp dir");
+    copy(&data("lockfiles/Cargo.lock"), &tree.path().join("Cargo.lock"));
+    copy(&data("lockfiles/requirements.txt"), &tree.path().join("requirements.txt"));
+    for (format, file, key) in [
+        ("cyclonedx-json", "bom.cdx.json", "bomFormat"),
+        ("spdx-json", "bom.spdx.json", "spdxVersion"),
+    ] {
+        let out = dso.path().join(file);
+        dso.ok(&["sbom", arg(tree.path()), "--format", format, "-o", arg(&out)]);
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("json");
+        assert!(doc.get(key).is_some(), "{format}");
+        let direct = dso.json(&["scan", "sca", arg(tree.path()), "--no-store"]);
+        let via_sbom = dso.json(&["scan", "sca", "--sbom", arg(&out), "--no-store"]);
+        let ids = |v: &serde_json::Value| {
+            let mut ids: Vec<String> = v["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .map(|f| format!("{} {} {}", f["package"], f["version"], f["advisory"]))
+                .collect();
+            ids.sort();
+            ids
+        };
+        assert!(!ids(&direct).is_empty());
+        assert_eq!(
+            ids(&direct).len(),
+            ids(&via_sbom).len(),
+            "{format}: the SBOM carries every package"
+        );
+        let imported = dso.json(&["sbom", "import", arg(&out)]);
+        assert_eq!(imported["unknown"], 0);
+        assert!(imported["ecosystems"]["crates.io"].as_u64().is_some_and(|n| n > 0));
+    }
+    let bad = dso.path().join("bad.json");
+    std::fs::write(&bad, "{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"1.2\"}").expect("write");
+    let err = dso.fails(&["sbom", "import", arg(&bad)]);
+    assert!(err.contains("field `specVersion`"), "{err}");
+}
