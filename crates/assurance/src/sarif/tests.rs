@@ -88,3 +88,30 @@ fn written_logs_validate_against_the_sarif_schema_and_round_trip() {
     broken["runs"][0]["results"][0]["level"] = "fatal".into();
     assert!(!validator.is_valid(&broken));
 }
+
+#[test]
+fn clippy_log_imports_with_stable_fingerprints() {
+    let a = parse("clippy.sarif", &read("sarif/clippy/clippy.sarif")).expect("parses");
+    assert_eq!(a.tools, vec!["clippy".to_owned()]);
+    let rules: Vec<&str> = a.findings.iter().map(|f| f.rule.as_str()).collect();
+    assert!(rules.contains(&"clippy::needless_return"), "{rules:?}");
+    assert!(rules.contains(&"clippy::ptr_arg"), "{rules:?}");
+    let ret = a
+        .findings
+        .iter()
+        .find(|f| f.rule == "clippy::needless_return")
+        .expect("found");
+    assert_eq!(ret.file.as_deref(), Some("src/main.rs"));
+    assert_eq!(ret.line, Some(8));
+    assert_eq!(ret.severity, Severity::Medium, "clippy warnings");
+    let b = parse("shifted.sarif", &read("sarif/clippy/clippy-shifted.sarif")).expect("parses");
+    assert_eq!(a.findings.len(), b.findings.len());
+    for f in &a.findings {
+        let g = b
+            .findings
+            .iter()
+            .find(|g| g.fingerprint == f.fingerprint)
+            .unwrap_or_else(|| panic!("{} kept its fingerprint", f.rule));
+        assert_eq!(g.line, f.line.map(|l| l + 3), "{}", f.rule);
+    }
+}
