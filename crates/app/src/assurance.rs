@@ -137,7 +137,8 @@ pub async fn import_advisories(ctx: &Context, path: &Path) -> Result<ImportSumma
         }),
     })?;
     let mut tx = ctx.store.begin_write().await?;
-    tx.put_advisory_records(&new_rows, &loaded.withdrawn).await?;
+    tx.put_advisory_records(&new_rows, &loaded.withdrawn)
+        .await?;
     tx.replace_advisories(&rows).await?;
     let appended = tx.append(&[event]).await?;
     tx.commit().await?;
@@ -203,7 +204,10 @@ pub struct ScaOptions {
 
 /// Matches packages against the stored advisories (only the advisories
 /// that name one of the packages are loaded).
-pub async fn match_packages(ctx: &Context, packages: &[Package]) -> Result<Vec<ScaFinding>, AppError> {
+pub async fn match_packages(
+    ctx: &Context,
+    packages: &[Package],
+) -> Result<Vec<ScaFinding>, AppError> {
     let mut by_eco: HashMap<Ecosystem, HashSet<String>> = HashMap::new();
     for p in packages {
         by_eco
@@ -278,7 +282,10 @@ pub enum SbomFormat {
 }
 
 /// Builds an SBOM of the lockfiles under `path`; also returns the skipped files.
-pub fn generate_sbom(path: &Path, format: SbomFormat) -> Result<(serde_json::Value, Vec<String>), AppError> {
+pub fn generate_sbom(
+    path: &Path,
+    format: SbomFormat,
+) -> Result<(serde_json::Value, Vec<String>), AppError> {
     if !path.exists() {
         return Err(AppError::Read {
             path: path.to_owned(),
@@ -291,11 +298,15 @@ pub fn generate_sbom(path: &Path, format: SbomFormat) -> Result<(serde_json::Val
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| path.display().to_string());
-    let time = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let time = jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
     let id = dso_audit::event::new_id();
     let version = env!("CARGO_PKG_VERSION");
     let doc = match format {
-        SbomFormat::CycloneDxJson => dso_assurance::sbom::cyclonedx(&packages, &subject, &time, &id, version),
+        SbomFormat::CycloneDxJson => {
+            dso_assurance::sbom::cyclonedx(&packages, &subject, &time, &id, version)
+        }
         SbomFormat::SpdxJson => dso_assurance::sbom::spdx(&packages, &subject, &time, &id, version),
     };
     Ok((doc, skipped))
@@ -352,7 +363,10 @@ pub async fn scan_sca(ctx: &Context, options: &ScaOptions) -> Result<ScaReport, 
         let scope = format!(
             "sca:{}{}",
             if options.sbom.is_some() { "sbom:" } else { "" },
-            target.canonicalize().unwrap_or_else(|_| target.clone()).display()
+            target
+                .canonicalize()
+                .unwrap_or_else(|_| target.clone())
+                .display()
         );
         let normalised: Vec<Finding> = findings.iter().map(Finding::from_sca).collect();
         Some(record_findings(ctx, &scope, normalised).await?)
@@ -443,8 +457,10 @@ pub async fn record_findings(
         })
         .await?;
     // A fingerprint found under another scope stays one finding: it moves here.
-    let mut held_by_fp: HashMap<String, FindingRow> =
-        held.into_iter().map(|r| (r.fingerprint.clone(), r)).collect();
+    let mut held_by_fp: HashMap<String, FindingRow> = held
+        .into_iter()
+        .map(|r| (r.fingerprint.clone(), r))
+        .collect();
     for f in &seen {
         if !held_by_fp.contains_key(&f.fingerprint) {
             if let Some(row) = ctx.store.finding(&short_id(&f.fingerprint)).await? {
@@ -467,7 +483,9 @@ pub async fn record_findings(
         .iter()
         .filter(|f| {
             // Findings held under another scope count as known to this one.
-            held_by_fp.get(&f.fingerprint).is_none_or(|r| r.scope == scope)
+            held_by_fp
+                .get(&f.fingerprint)
+                .is_none_or(|r| r.scope == scope)
         })
         .map(|f| f.fingerprint.clone())
         .collect();
@@ -483,7 +501,10 @@ pub async fn record_findings(
     let mut transitioned = HashSet::new();
     for t in &plan.transitions {
         transitioned.insert(t.fingerprint.clone());
-        let row = match (by_fp.get(t.fingerprint.as_str()), held_by_fp.get(&t.fingerprint)) {
+        let row = match (
+            by_fp.get(t.fingerprint.as_str()),
+            held_by_fp.get(&t.fingerprint),
+        ) {
             (Some(f), Some(old)) => {
                 let mut row = finding_row(f, scope, t.to, &time);
                 row.first_seen = old.first_seen.clone();
@@ -508,7 +529,13 @@ pub async fn record_findings(
             Status::Fixed => summary.fixed += 1,
             _ => {}
         }
-        events.push(transition_event(ctx, &row, t.from, t.to, serde_json::json!({}))?);
+        events.push(transition_event(
+            ctx,
+            &row,
+            t.from,
+            t.to,
+            serde_json::json!({}),
+        )?);
         writes.push(row);
     }
     for f in &seen {
@@ -516,7 +543,12 @@ pub async fn record_findings(
             continue;
         }
         if let Some(old) = held_by_fp.get(&f.fingerprint) {
-            let mut row = finding_row(f, scope, Status::parse(&old.status).unwrap_or(Status::New), &time);
+            let mut row = finding_row(
+                f,
+                scope,
+                Status::parse(&old.status).unwrap_or(Status::New),
+                &time,
+            );
             row.first_seen = old.first_seen.clone();
             row.justification = old.justification.clone();
             row.approver = old.approver.clone();
@@ -536,7 +568,10 @@ pub async fn record_findings(
 }
 
 /// Lists stored findings.
-pub async fn list_findings(ctx: &Context, query: &FindingQuery) -> Result<Vec<FindingRow>, AppError> {
+pub async fn list_findings(
+    ctx: &Context,
+    query: &FindingQuery,
+) -> Result<Vec<FindingRow>, AppError> {
     Ok(ctx.store.findings(query).await?)
 }
 
@@ -545,11 +580,15 @@ pub async fn show_finding(
     ctx: &Context,
     id: &str,
 ) -> Result<(FindingRow, Vec<dso_audit::StoredEntry>), AppError> {
-    let row = ctx.store.finding(id).await?.ok_or_else(|| AppError::Unknown {
-        kind: "finding",
-        value: id.to_owned(),
-        hint: Some("list them with `dso findings list`".into()),
-    })?;
+    let row = ctx
+        .store
+        .finding(id)
+        .await?
+        .ok_or_else(|| AppError::Unknown {
+            kind: "finding",
+            value: id.to_owned(),
+            hint: Some("list them with `dso findings list`".into()),
+        })?;
     let history = ctx
         .store
         .events(&dso_store::EventQuery {
@@ -588,17 +627,28 @@ pub async fn triage(ctx: &Context, id: &str, decision: &Triage) -> Result<Findin
             decision.status.as_str()
         )));
     }
-    let justification = decision.justification.clone().filter(|j| !j.trim().is_empty());
+    let justification = decision
+        .justification
+        .clone()
+        .filter(|j| !j.trim().is_empty());
     let mut expires = None;
     match decision.status {
         Status::FalsePositive if justification.is_none() => {
-            return Err(bad("field `justification`: a false positive needs one".into()));
+            return Err(bad(
+                "field `justification`: a false positive needs one".into()
+            ));
         }
         Status::AcceptedRisk => {
             if justification.is_none() {
-                return Err(bad("field `justification`: an accepted risk needs one".into()));
+                return Err(bad(
+                    "field `justification`: an accepted risk needs one".into()
+                ));
             }
-            if decision.approver.as_deref().is_none_or(|a| a.trim().is_empty()) {
+            if decision
+                .approver
+                .as_deref()
+                .is_none_or(|a| a.trim().is_empty())
+            {
                 return Err(bad("field `approver`: an accepted risk needs one".into()));
             }
             let text = decision
@@ -608,7 +658,11 @@ pub async fn triage(ctx: &Context, id: &str, decision: &Triage) -> Result<Findin
             let ts: jiff::Timestamp = text
                 .parse()
                 .or_else(|_| format!("{text}T00:00:00Z").parse::<jiff::Timestamp>())
-                .map_err(|e| bad(format!("field `expires`: `{text}` is not a date or RFC 3339 time ({e})")))?;
+                .map_err(|e| {
+                    bad(format!(
+                        "field `expires`: `{text}` is not a date or RFC 3339 time ({e})"
+                    ))
+                })?;
             if ts <= jiff::Timestamp::now() {
                 return Err(bad(format!("field `expires`: `{text}` is in the past")));
             }
@@ -656,7 +710,11 @@ pub struct SarifImport {
 /// Imports a SARIF 2.1.0 log into the findings store. The scope defaults
 /// to `sarif:<tool names>`, so the next log of the same tools fixes the
 /// findings it no longer reports.
-pub async fn import_sarif(ctx: &Context, file: &Path, scope: Option<&str>) -> Result<SarifImport, AppError> {
+pub async fn import_sarif(
+    ctx: &Context,
+    file: &Path,
+    scope: Option<&str>,
+) -> Result<SarifImport, AppError> {
     let name = file.display().to_string();
     let text = std::fs::read_to_string(file).map_err(|source| AppError::Read {
         path: file.to_owned(),
@@ -681,6 +739,5 @@ pub async fn import_sarif(ctx: &Context, file: &Path, scope: Option<&str>) -> Re
 pub fn normalise_sca(findings: &[ScaFinding]) -> Vec<Finding> {
     findings.iter().map(Finding::from_sca).collect()
 }
-
 
 pub use findings::Status as FindingStatus;

@@ -162,7 +162,10 @@ fn json(value: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(value).expect("plain data serialises")
 }
 
-pub async fn run_advisories(options: &OpenOptions, command: AdvisoriesCommand) -> miette::Result<ExitCode> {
+pub async fn run_advisories(
+    options: &OpenOptions,
+    command: AdvisoriesCommand,
+) -> miette::Result<ExitCode> {
     let ctx = open(options).await?;
     match command {
         AdvisoriesCommand::Import { path, format } => {
@@ -251,10 +254,12 @@ pub async fn run_scan(options: &OpenOptions, command: ScanCommand) -> miette::Re
         } => {
             let threshold = match fail_on.as_deref() {
                 None => None,
-                Some(s) => Some(
-                    dso_assurance_severity(s)
-                        .ok_or_else(|| miette::miette!(help = "use low, medium, high or critical", "unknown severity `{s}`"))?,
-                ),
+                Some(s) => Some(dso_assurance_severity(s).ok_or_else(|| {
+                    miette::miette!(
+                        help = "use low, medium, high or critical",
+                        "unknown severity `{s}`"
+                    )
+                })?),
             };
             let report_ = uc::scan_sca(
                 &ctx,
@@ -300,7 +305,16 @@ pub async fn run_scan(options: &OpenOptions, command: ScanCommand) -> miette::Re
                         .collect();
                     print_rows(
                         Format::Table,
-                        &["package", "version", "ecosystem", "advisory", "aliases", "severity", "fixed", "file"],
+                        &[
+                            "package",
+                            "version",
+                            "ecosystem",
+                            "advisory",
+                            "aliases",
+                            "severity",
+                            "fixed",
+                            "file",
+                        ],
                         &rows,
                     );
                     println!(
@@ -324,10 +338,16 @@ pub async fn run_scan(options: &OpenOptions, command: ScanCommand) -> miette::Re
                 }
             }
             if report_.advisories == 0 {
-                eprintln!("warning: the advisory database is empty; run `dso advisories import PATH` first");
+                eprintln!(
+                    "warning: the advisory database is empty; run `dso advisories import PATH` first"
+                );
             }
             if let Some(t) = threshold {
-                if report_.findings.iter().any(|f| f.informational.is_none() && f.severity >= t) {
+                if report_
+                    .findings
+                    .iter()
+                    .any(|f| f.informational.is_none() && f.severity >= t)
+                {
                     return Ok(ExitCode::from(1));
                 }
             }
@@ -364,7 +384,10 @@ fn finding_json(row: &dso_app::assurance::FindingRow) -> serde_json::Value {
     })
 }
 
-pub async fn run_findings(options: &OpenOptions, command: FindingsCommand) -> miette::Result<ExitCode> {
+pub async fn run_findings(
+    options: &OpenOptions,
+    command: FindingsCommand,
+) -> miette::Result<ExitCode> {
     let ctx = open(options).await?;
     match command {
         FindingsCommand::List {
@@ -376,7 +399,8 @@ pub async fn run_findings(options: &OpenOptions, command: FindingsCommand) -> mi
             if let Some(s) = &status {
                 if FindingStatus::parse(s).is_none() {
                     return Err(miette::miette!(
-                        help = "use new, confirmed, false_positive, accepted_risk, fixed or reopened",
+                        help =
+                            "use new, confirmed, false_positive, accepted_risk, fixed or reopened",
                         "unknown status `{s}`"
                     ));
                 }
@@ -397,7 +421,9 @@ pub async fn run_findings(options: &OpenOptions, command: FindingsCommand) -> mi
                 Format::Json => println!("{}", json(&rows)),
                 Format::Table => print_rows(
                     Format::Table,
-                    &["id", "status", "severity", "scanner", "rule", "location", "title"],
+                    &[
+                        "id", "status", "severity", "scanner", "rule", "location", "title",
+                    ],
                     &rows,
                 ),
             }
@@ -422,11 +448,26 @@ pub async fn run_findings(options: &OpenOptions, command: FindingsCommand) -> mi
                 Format::Json => println!("{}", json(&value)),
                 Format::Table => {
                     for key in [
-                        "id", "status", "severity", "scanner", "rule", "location", "title", "scope",
-                        "first_seen", "last_seen", "justification", "approver", "expires", "fingerprint",
+                        "id",
+                        "status",
+                        "severity",
+                        "scanner",
+                        "rule",
+                        "location",
+                        "title",
+                        "scope",
+                        "first_seen",
+                        "last_seen",
+                        "justification",
+                        "approver",
+                        "expires",
+                        "fingerprint",
                     ] {
                         if let Some(v) = value.get(key).filter(|v| !v.is_null()) {
-                            println!("{key:<14} {}", v.as_str().map_or_else(|| v.to_string(), str::to_owned));
+                            println!(
+                                "{key:<14} {}",
+                                v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+                            );
                         }
                     }
                     println!("history:");
@@ -434,7 +475,10 @@ pub async fn run_findings(options: &OpenOptions, command: FindingsCommand) -> mi
                         println!(
                             "  {} {} {} -> {} by {}",
                             e["time"].as_str().unwrap_or_default(),
-                            e["type"].as_str().unwrap_or_default().trim_start_matches("dev.cdeventsx.dso."),
+                            e["type"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .trim_start_matches("dev.cdeventsx.dso."),
                             e["data"]["from"].as_str().unwrap_or("-"),
                             e["data"]["to"].as_str().unwrap_or("-"),
                             e["actor"].as_str().unwrap_or_default(),
@@ -474,8 +518,14 @@ pub async fn run_findings(options: &OpenOptions, command: FindingsCommand) -> mi
                 Format::Table => println!("{} is now {}", row.id, row.status),
             }
         }
-        FindingsCommand::Import { sarif, scope, format } => {
-            let s = uc::import_sarif(&ctx, &sarif, scope.as_deref()).await.map_err(report)?;
+        FindingsCommand::Import {
+            sarif,
+            scope,
+            format,
+        } => {
+            let s = uc::import_sarif(&ctx, &sarif, scope.as_deref())
+                .await
+                .map_err(report)?;
             match format {
                 Format::Json => println!("{}", json(&s)),
                 Format::Table => println!(
@@ -504,7 +554,11 @@ pub async fn run_sbom(options: &OpenOptions, args: SbomArgs) -> miette::Result<E
             match format {
                 Format::Json => println!("{}", json(&s)),
                 Format::Table => {
-                    let per: Vec<String> = s.ecosystems.iter().map(|(e, n)| format!("{e} {n}")).collect();
+                    let per: Vec<String> = s
+                        .ecosystems
+                        .iter()
+                        .map(|(e, n)| format!("{e} {n}"))
+                        .collect();
                     println!(
                         "read {} packages from {} ({}); {} components without a known purl",
                         s.packages,

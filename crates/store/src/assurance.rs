@@ -209,7 +209,11 @@ impl Store {
         if let Some(exact) = rows.iter().find(|r| r.id == id) {
             return Ok(Some(exact.clone()));
         }
-        Ok(if rows.len() == 1 { rows.into_iter().next() } else { None })
+        Ok(if rows.len() == 1 {
+            rows.into_iter().next()
+        } else {
+            None
+        })
     }
 }
 

@@ -98,7 +98,8 @@ pub fn load_path(path: &Path) -> Result<Loaded, InputError> {
             }
         }
     } else if display.ends_with(".zip") {
-        let file = std::fs::File::open(path).map_err(|e| InputError::new(&display, e.to_string()))?;
+        let file =
+            std::fs::File::open(path).map_err(|e| InputError::new(&display, e.to_string()))?;
         load_zip(&display, file, &mut loaded)?;
     } else {
         let text =

@@ -28,7 +28,8 @@ fn rank(id: &str) -> u8 {
 
 /// Picks the primary id among `ids`.
 pub fn primary<'a>(ids: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    ids.into_iter().min_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)))
+    ids.into_iter()
+        .min_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)))
 }
 
 struct Groups {

@@ -179,7 +179,9 @@ impl Advisory {
             .cvss_vectors
             .iter()
             .filter_map(|v| cvss_score(v))
-            .fold(None, |acc: Option<f64>, s| Some(acc.map_or(s, |a| a.max(s))));
+            .fold(None, |acc: Option<f64>, s| {
+                Some(acc.map_or(s, |a| a.max(s)))
+            });
         if let Some(score) = best {
             self.cvss_score = Some(score);
             self.severity = Severity::from_score(score);
@@ -229,10 +231,7 @@ impl InputError {
     }
 
     /// From a serde_json error (line and column) with its field path.
-    pub fn from_json(
-        file: &str,
-        err: serde_path_to_error::Error<serde_json::Error>,
-    ) -> InputError {
+    pub fn from_json(file: &str, err: serde_path_to_error::Error<serde_json::Error>) -> InputError {
         let path = err.path().to_string();
         let inner = err.into_inner();
         InputError {
@@ -249,7 +248,12 @@ impl InputError {
             file: file.to_owned(),
             line: err.location().map(|l| l.line() as usize),
             field: None,
-            message: err.to_string().lines().next().unwrap_or_default().to_owned(),
+            message: err
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
         }
     }
 }

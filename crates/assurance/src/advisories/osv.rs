@@ -109,13 +109,13 @@ pub fn parse_json(file: &str, text: &str) -> Result<Vec<Parsed>, InputError> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') {
         let mut de = serde_json::Deserializer::from_str(text);
-        let records: Vec<OsvRecord> =
-            serde_path_to_error::deserialize(&mut de).map_err(|e| InputError::from_json(file, e))?;
+        let records: Vec<OsvRecord> = serde_path_to_error::deserialize(&mut de)
+            .map_err(|e| InputError::from_json(file, e))?;
         records.into_iter().map(|r| convert(file, r)).collect()
     } else {
         let mut de = serde_json::Deserializer::from_str(text);
-        let record: OsvRecord =
-            serde_path_to_error::deserialize(&mut de).map_err(|e| InputError::from_json(file, e))?;
+        let record: OsvRecord = serde_path_to_error::deserialize(&mut de)
+            .map_err(|e| InputError::from_json(file, e))?;
         Ok(vec![convert(file, record)?])
     }
 }
@@ -200,7 +200,11 @@ pub fn convert(file: &str, r: OsvRecord) -> Result<Parsed, InputError> {
         if let Some(list) = ds.get("cwe_ids").and_then(|v| v.as_array()) {
             cwes.extend(list.iter().filter_map(|c| c.as_str().map(str::to_owned)));
         }
-        if let Some(word) = ds.get("severity").and_then(|v| v.as_str()).and_then(Severity::parse) {
+        if let Some(word) = ds
+            .get("severity")
+            .and_then(|v| v.as_str())
+            .and_then(Severity::parse)
+        {
             severity = severity.max(word);
         }
     }

@@ -59,17 +59,27 @@ pub fn parse(file: &str, text: &str, toolchain: bool) -> Result<Parsed, InputErr
     })?;
     let m = parsed.advisory;
     if m.id.trim().is_empty() || m.id.contains(char::is_whitespace) {
-        return Err(InputError::new(file, format!("`{}` is not an advisory id", m.id))
-            .at_line(front_line + 1)
-            .field("advisory.id"));
+        return Err(
+            InputError::new(file, format!("`{}` is not an advisory id", m.id))
+                .at_line(front_line + 1)
+                .field("advisory.id"),
+        );
     }
     if m.withdrawn.is_some() {
         return Ok(Parsed::Withdrawn(m.id));
     }
-    for req in parsed.versions.patched.iter().chain(&parsed.versions.unaffected) {
+    for req in parsed
+        .versions
+        .patched
+        .iter()
+        .chain(&parsed.versions.unaffected)
+    {
         if semver::VersionReq::parse(req).is_err() {
-            return Err(InputError::new(file, format!("`{req}` is not a Cargo version requirement"))
-                .field("versions.patched"));
+            return Err(InputError::new(
+                file,
+                format!("`{req}` is not a Cargo version requirement"),
+            )
+            .field("versions.patched"));
         }
     }
     let (title, details) = title_and_body(body);
@@ -117,8 +127,14 @@ fn split_front_matter(text: &str) -> Option<(&str, usize, &str)> {
     let fence_line = text[..start].lines().count() + 1;
     let after = &text[start + "```toml".len()..];
     let end = after.find("\n```")?;
-    let body_start = after[end + 4..].find('\n').map_or(after.len(), |i| end + 4 + i);
-    Some((&after[..end], fence_line, after.get(body_start..).unwrap_or("")))
+    let body_start = after[end + 4..]
+        .find('\n')
+        .map_or(after.len(), |i| end + 4 + i);
+    Some((
+        &after[..end],
+        fence_line,
+        after.get(body_start..).unwrap_or(""),
+    ))
 }
 
 fn title_and_body(body: &str) -> (String, String) {

@@ -25,10 +25,17 @@ fn rustsec_layout_is_read_with_requirements_and_cvss() {
         .expect("smallvec's insert_many advisory");
     assert_eq!(a.affected[0].name, "smallvec");
     assert_eq!(a.affected[0].ecosystem, Ecosystem::CratesIo);
-    let cargo = a.affected[0].cargo.as_ref().expect("RustSec keeps requirements");
+    let cargo = a.affected[0]
+        .cargo
+        .as_ref()
+        .expect("RustSec keeps requirements");
     assert!(cargo.patched.iter().any(|p| p.contains("1.6.1")));
     assert!(a.aliases.contains(&"CVE-2021-25900".to_owned()));
-    assert!(a.summary.contains("insert_many"), "title from the Markdown: {}", a.summary);
+    assert!(
+        a.summary.contains("insert_many"),
+        "title from the Markdown: {}",
+        a.summary
+    );
     // The toolchain collection never looks like the `cargo` crate.
     let toolchain = loaded
         .advisories
@@ -40,7 +47,11 @@ fn rustsec_layout_is_read_with_requirements_and_cvss() {
         Ecosystem::Other("Rust-toolchain".into())
     );
     // Scored from the CVSS vector.
-    let scored = loaded.advisories.iter().filter(|a| a.cvss_score.is_some()).count();
+    let scored = loaded
+        .advisories
+        .iter()
+        .filter(|a| a.cvss_score.is_some())
+        .count();
     assert!(scored > 0);
 }
 
@@ -75,7 +86,11 @@ fn aliases_merge_across_databases_but_not_within_one() {
     records.extend(load_path(&data("ghsa")).expect("fixture").advisories);
     let n_before = records.len();
     let merged = merge(records);
-    assert_eq!(merged.len(), n_before - 1, "only the GHSA joins its RUSTSEC twin");
+    assert_eq!(
+        merged.len(),
+        n_before - 1,
+        "only the GHSA joins its RUSTSEC twin"
+    );
     let a = merged
         .iter()
         .find(|a| a.ids().any(|id| id == "GHSA-43w2-9j62-hq99"))
@@ -127,7 +142,10 @@ fn bad_files_are_skipped_with_file_line_and_field() {
     let msg = find("RUSTSEC-0000-0001.md");
     assert!(msg.contains("front matter"), "{msg}");
     let msg = find("RUSTSEC-0000-0002.md");
-    assert!(msg.contains("1.x.y") && msg.contains("versions.patched"), "{msg}");
+    assert!(
+        msg.contains("1.x.y") && msg.contains("versions.patched"),
+        "{msg}"
+    );
     let msg = find("RUSTSEC-0000-0003.md");
     assert!(msg.contains("package"), "{msg}");
     assert!(msg.contains(":2") || msg.contains(":3"), "{msg}");

@@ -49,7 +49,10 @@ fn triage_rules() {
     assert!(Status::New.can_triage_to(Status::Confirmed));
     assert!(Status::Reopened.can_triage_to(Status::AcceptedRisk));
     assert!(Status::Confirmed.can_triage_to(Status::FalsePositive));
-    assert!(!Status::New.can_triage_to(Status::Fixed), "fixed is automatic");
+    assert!(
+        !Status::New.can_triage_to(Status::Fixed),
+        "fixed is automatic"
+    );
     assert!(!Status::New.can_triage_to(Status::Reopened));
     assert!(!Status::Fixed.can_triage_to(Status::Confirmed));
     assert!(!Status::Confirmed.can_triage_to(Status::Confirmed));

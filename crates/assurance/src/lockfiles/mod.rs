@@ -71,7 +71,10 @@ impl Package {
     /// apply to it (cargo-audit's rule as well).
     pub fn is_from_vcs_or_path(&self) -> bool {
         self.source.as_deref().is_some_and(|s| {
-            s.starts_with("git+") || s.starts_with("path+") || s.starts_with("file:") || s.starts_with("link:")
+            s.starts_with("git+")
+                || s.starts_with("path+")
+                || s.starts_with("file:")
+                || s.starts_with("link:")
         })
     }
 
@@ -94,7 +97,9 @@ impl Package {
 }
 
 fn percent_version(v: &str) -> String {
-    v.replace('%', "%25").replace('+', "%2B").replace(' ', "%20")
+    v.replace('%', "%25")
+        .replace('+', "%2B")
+        .replace(' ', "%20")
 }
 
 /// The kinds of file this module reads.
@@ -184,7 +189,9 @@ pub fn discover(root: &Path) -> Vec<(PathBuf, LockKind)> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        return detect(&name).map(|k| vec![(root.to_owned(), k)]).unwrap_or_default();
+        return detect(&name)
+            .map(|k| vec![(root.to_owned(), k)])
+            .unwrap_or_default();
     }
     let mut found = Vec::new();
     let walker = ignore::WalkBuilder::new(root)

@@ -63,7 +63,9 @@ pub fn parse_package_lock(file: &str, text: &str) -> Result<Vec<Package>, InputE
     if !lock.packages.is_empty() {
         for (key, e) in &lock.packages {
             // "" is the root project; workspace folders are not installed packages.
-            let Some(idx) = key.rfind("node_modules/") else { continue };
+            let Some(idx) = key.rfind("node_modules/") else {
+                continue;
+            };
             if e.link {
                 continue;
             }
@@ -72,8 +74,10 @@ pub fn parse_package_lock(file: &str, text: &str) -> Result<Vec<Package>, InputE
                 .clone()
                 .unwrap_or_else(|| key[idx + "node_modules/".len()..].to_owned());
             let Some(version) = &e.version else {
-                return Err(InputError::new(file, format!("package `{name}` has no version"))
-                    .field(format!("packages.{key}.version")));
+                return Err(
+                    InputError::new(file, format!("package `{name}` has no version"))
+                        .field(format!("packages.{key}.version")),
+                );
             };
             let mut p = Package::new(Ecosystem::Npm, &name, version, file);
             p.hashes.extend(e.integrity.as_deref().and_then(integrity));
@@ -123,7 +127,10 @@ pub fn parse_yarn_lock(file: &str, text: &str) -> Result<Vec<Package>, InputErro
     let mut current: Option<Package> = None;
     let mut skip = false;
     let mut in_deps = false;
-    let flush = |current: &mut Option<Package>, out: &mut Vec<Package>, skip: bool| -> Result<(), InputError> {
+    let flush = |current: &mut Option<Package>,
+                 out: &mut Vec<Package>,
+                 skip: bool|
+     -> Result<(), InputError> {
         if let Some(p) = current.take() {
             if p.version.is_empty() {
                 let mut err = InputError::new(file, format!("entry `{}` has no version", p.name))
@@ -147,8 +154,10 @@ pub fn parse_yarn_lock(file: &str, text: &str) -> Result<Vec<Package>, InputErro
             flush(&mut current, &mut out, skip)?;
             in_deps = false;
             let Some(header) = line.strip_suffix(':') else {
-                return Err(InputError::new(file, format!("expected `spec:` but found `{line}`"))
-                    .at_line(idx + 1));
+                return Err(
+                    InputError::new(file, format!("expected `spec:` but found `{line}`"))
+                        .at_line(idx + 1),
+                );
             };
             skip = header == "__metadata";
             let first = header.split(',').next().unwrap_or(header);
@@ -178,7 +187,11 @@ pub fn parse_yarn_lock(file: &str, text: &str) -> Result<Vec<Package>, InputErro
                 _ => {}
             }
         } else if in_deps && indent >= 4 {
-            let dep = line.split([':', ' ']).next().map(unquote).unwrap_or_default();
+            let dep = line
+                .split([':', ' '])
+                .next()
+                .map(unquote)
+                .unwrap_or_default();
             if !dep.is_empty() {
                 p.dependencies.push(dep.to_owned());
             }
@@ -220,25 +233,36 @@ pub fn parse_pnpm_lock(file: &str, text: &str) -> Result<Vec<Package>, InputErro
             Some(i) => (&key[..i + 1], &key[i + 2..]),
             // v5: name/version (scoped: @scope/name/version), peers after `_`.
             None => match key.rfind('/') {
-                Some(i) => (&key[..i], key[i + 1..].split('_').next().unwrap_or_default()),
+                Some(i) => (
+                    &key[..i],
+                    key[i + 1..].split('_').next().unwrap_or_default(),
+                ),
                 None => {
-                    return Err(InputError::new(file, format!("cannot read a name and version from `{key}`"))
-                        .at_line(idx + 1)
-                        .field("packages"));
+                    return Err(InputError::new(
+                        file,
+                        format!("cannot read a name and version from `{key}`"),
+                    )
+                    .at_line(idx + 1)
+                    .field("packages"));
                 }
             },
         };
         if name.is_empty() || version.is_empty() {
-            return Err(InputError::new(file, format!("cannot read a name and version from `{key}`"))
-                .at_line(idx + 1)
-                .field("packages"));
+            return Err(InputError::new(
+                file,
+                format!("cannot read a name and version from `{key}`"),
+            )
+            .at_line(idx + 1)
+            .field("packages"));
         }
         out.push(Package::new(Ecosystem::Npm, name, version, file).at(idx + 1));
     }
     if !saw_version {
-        return Err(InputError::new(file, "not a pnpm lockfile (no `lockfileVersion:`)")
-            .at_line(1)
-            .field("lockfileVersion"));
+        return Err(
+            InputError::new(file, "not a pnpm lockfile (no `lockfileVersion:`)")
+                .at_line(1)
+                .field("lockfileVersion"),
+        );
     }
     Ok(out)
 }

@@ -34,15 +34,21 @@ pub fn parse_go_mod(file: &str, text: &str) -> Result<Vec<Package>, InputError> 
         match verb {
             "module" => saw_module = true,
             "require" | "replace" | "exclude" | "retract" if rest == "(" => block = Some(verb),
-            "require" | "replace" => directive(file, verb, rest, idx + 1, &mut required, &mut replaces)?,
+            "require" | "replace" => {
+                directive(file, verb, rest, idx + 1, &mut required, &mut replaces)?
+            }
             "go" | "toolchain" | "exclude" | "retract" | "godebug" | "tool" | "ignore" => {}
             _ => {
-                return Err(InputError::new(file, format!("unknown directive `{verb}`")).at_line(idx + 1));
+                return Err(
+                    InputError::new(file, format!("unknown directive `{verb}`")).at_line(idx + 1)
+                );
             }
         }
     }
     if !saw_module {
-        return Err(InputError::new(file, "no `module` directive").at_line(1).field("module"));
+        return Err(InputError::new(file, "no `module` directive")
+            .at_line(1)
+            .field("module"));
     }
     for p in &mut required {
         if let Some((name, version)) = replaces.get(&p.name) {
@@ -61,7 +67,11 @@ fn directive(
     required: &mut Vec<Package>,
     replaces: &mut HashMap<String, (String, String)>,
 ) -> Result<(), InputError> {
-    let bad = |what: &str| InputError::new(file, format!("malformed {verb}: {what}")).at_line(line_no).field(verb);
+    let bad = |what: &str| {
+        InputError::new(file, format!("malformed {verb}: {what}"))
+            .at_line(line_no)
+            .field(verb)
+    };
     match verb {
         "require" => {
             let mut parts = line.split_whitespace();
@@ -72,8 +82,13 @@ fn directive(
                 return Err(bad(&format!("`{version}` is not a Go version (vX.Y.Z)")));
             }
             required.push(
-                Package::new(Ecosystem::Go, module.trim_matches('"'), version.trim_start_matches('v'), file)
-                    .at(line_no),
+                Package::new(
+                    Ecosystem::Go,
+                    module.trim_matches('"'),
+                    version.trim_start_matches('v'),
+                    file,
+                )
+                .at(line_no),
             );
         }
         "replace" => {
@@ -83,7 +98,13 @@ fn directive(
             let old = old.split_whitespace().next().unwrap_or_default();
             let mut new = new.split_whitespace();
             if let (Some(module), Some(version)) = (new.next(), new.next()) {
-                replaces.insert(old.to_owned(), (module.to_owned(), version.trim_start_matches('v').to_owned()));
+                replaces.insert(
+                    old.to_owned(),
+                    (
+                        module.to_owned(),
+                        version.trim_start_matches('v').to_owned(),
+                    ),
+                );
             }
         }
         _ => {}
@@ -106,7 +127,8 @@ pub fn parse_go_sum(file: &str, text: &str) -> Result<Vec<Package>, InputError> 
         if version.ends_with("/go.mod") {
             continue;
         }
-        let mut p = Package::new(Ecosystem::Go, module, version.trim_start_matches('v'), file).at(idx + 1);
+        let mut p =
+            Package::new(Ecosystem::Go, module, version.trim_start_matches('v'), file).at(idx + 1);
         if let Some(h) = hash.strip_prefix("h1:") {
             p.hashes.push(("h1".into(), h.into()));
         }
@@ -119,9 +141,8 @@ pub fn parse_go_sum(file: &str, text: &str) -> Result<Vec<Package>, InputError> 
 /// `<dependencyManagement>`), `${property}` resolved from `<properties>`
 /// and `${project.version}`; versions that stay unresolved are left out.
 pub fn parse_pom(file: &str, text: &str) -> Result<Vec<Package>, InputError> {
-    let doc = roxmltree::Document::parse(text).map_err(|e| {
-        InputError::new(file, e.to_string()).at_line(e.pos().row as usize)
-    })?;
+    let doc = roxmltree::Document::parse(text)
+        .map_err(|e| InputError::new(file, e.to_string()).at_line(e.pos().row as usize))?;
     let root = doc.root_element();
     let child_text = |node: roxmltree::Node, name: &str| {
         node.children()
@@ -133,15 +154,23 @@ pub fn parse_pom(file: &str, text: &str) -> Result<Vec<Package>, InputError> {
     if let Some(v) = child_text(root, "version") {
         props.insert("project.version".into(), v);
     }
-    if let Some(p) = root.children().find(|c| c.tag_name().name() == "properties") {
+    if let Some(p) = root
+        .children()
+        .find(|c| c.tag_name().name() == "properties")
+    {
         for prop in p.children().filter(|c| c.is_element()) {
-            props.insert(prop.tag_name().name().to_owned(), prop.text().unwrap_or_default().trim().to_owned());
+            props.insert(
+                prop.tag_name().name().to_owned(),
+                prop.text().unwrap_or_default().trim().to_owned(),
+            );
         }
     }
     let resolve = |v: &str| -> Option<String> {
         let mut out = v.to_owned();
         for _ in 0..5 {
-            let Some(start) = out.find("${") else { return Some(out) };
+            let Some(start) = out.find("${") else {
+                return Some(out);
+            };
             let end = out[start..].find('}')? + start;
             let value = props.get(&out[start + 2..end])?;
             out.replace_range(start..=end, value);
@@ -149,19 +178,36 @@ pub fn parse_pom(file: &str, text: &str) -> Result<Vec<Package>, InputError> {
         None
     };
     let mut out = Vec::new();
-    for dep in root.descendants().filter(|n| n.tag_name().name() == "dependency") {
+    for dep in root
+        .descendants()
+        .filter(|n| n.tag_name().name() == "dependency")
+    {
         let line = doc.text_pos_at(dep.range().start).row as usize;
-        let (Some(group), Some(artifact)) = (child_text(dep, "groupId"), child_text(dep, "artifactId")) else {
-            return Err(InputError::new(file, "<dependency> without groupId or artifactId")
-                .at_line(line)
-                .field("dependency"));
+        let (Some(group), Some(artifact)) =
+            (child_text(dep, "groupId"), child_text(dep, "artifactId"))
+        else {
+            return Err(
+                InputError::new(file, "<dependency> without groupId or artifactId")
+                    .at_line(line)
+                    .field("dependency"),
+            );
         };
-        let Some(version) = child_text(dep, "version").and_then(|v| resolve(&v)) else { continue };
+        let Some(version) = child_text(dep, "version").and_then(|v| resolve(&v)) else {
+            continue;
+        };
         // Ranges such as [1.0,2.0) are not exact versions.
         if version.starts_with(['[', '(']) {
             continue;
         }
-        out.push(Package::new(Ecosystem::Maven, &format!("{group}:{artifact}"), &version, file).at(line));
+        out.push(
+            Package::new(
+                Ecosystem::Maven,
+                &format!("{group}:{artifact}"),
+                &version,
+                file,
+            )
+            .at(line),
+        );
     }
     Ok(out)
 }
@@ -177,10 +223,20 @@ pub fn parse_gradle_lockfile(file: &str, text: &str) -> Result<Vec<Package>, Inp
         let coords = line.split('=').next().unwrap_or_default();
         let parts: Vec<&str> = coords.split(':').collect();
         let [group, artifact, version] = parts[..] else {
-            return Err(InputError::new(file, format!("`{coords}` is not group:artifact:version"))
-                .at_line(idx + 1));
+            return Err(
+                InputError::new(file, format!("`{coords}` is not group:artifact:version"))
+                    .at_line(idx + 1),
+            );
         };
-        out.push(Package::new(Ecosystem::Maven, &format!("{group}:{artifact}"), version, file).at(idx + 1));
+        out.push(
+            Package::new(
+                Ecosystem::Maven,
+                &format!("{group}:{artifact}"),
+                version,
+                file,
+            )
+            .at(idx + 1),
+        );
     }
     Ok(out)
 }
@@ -210,9 +266,12 @@ pub fn parse_gemfile_lock(file: &str, text: &str) -> Result<Vec<Package>, InputE
         }
         let Some((name, rest)) = line.split_once(" (") else {
             if indent == 4 {
-                return Err(InputError::new(file, format!("expected `name (version)`, found `{line}`"))
-                    .at_line(idx + 1)
-                    .field("specs"));
+                return Err(InputError::new(
+                    file,
+                    format!("expected `name (version)`, found `{line}`"),
+                )
+                .at_line(idx + 1)
+                .field("specs"));
             }
             continue;
         };
@@ -261,11 +320,21 @@ pub fn parse_composer_lock(file: &str, text: &str) -> Result<Vec<Package>, Input
     for c in lock.packages.iter().chain(&lock.packages_dev) {
         let version = c.version.strip_prefix('v').unwrap_or(&c.version);
         let mut p = Package::new(Ecosystem::Packagist, &c.name, version, file);
-        if let Some(sum) = c.dist.as_ref().and_then(|d| d.shasum.clone()).filter(|s| !s.is_empty()) {
+        if let Some(sum) = c
+            .dist
+            .as_ref()
+            .and_then(|d| d.shasum.clone())
+            .filter(|s| !s.is_empty())
+        {
             p.hashes.push(("SHA-1".into(), sum));
         }
         p.licenses = c.license.clone();
-        p.dependencies = c.require.keys().filter(|k| k.contains('/')).cloned().collect();
+        p.dependencies = c
+            .require
+            .keys()
+            .filter(|k| k.contains('/'))
+            .cloned()
+            .collect();
         out.push(p);
     }
     Ok(out)

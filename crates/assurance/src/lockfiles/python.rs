@@ -27,7 +27,10 @@ pub fn parse_requirements(file: &str, text: &str) -> Result<Vec<Package>, InputE
             pending = Some((start, stripped.to_owned()));
             continue;
         }
-        if let Some(i) = line.find(" #").or_else(|| line.starts_with('#').then_some(0)) {
+        if let Some(i) = line
+            .find(" #")
+            .or_else(|| line.starts_with('#').then_some(0))
+        {
             line.truncate(i);
         }
         let line = line.trim();
@@ -39,7 +42,10 @@ pub fn parse_requirements(file: &str, text: &str) -> Result<Vec<Package>, InputE
         for token in line.split_whitespace() {
             if let Some(h) = token.strip_prefix("--hash=") {
                 if let Some((alg, digest)) = h.split_once(':') {
-                    hashes.push((alg.to_ascii_uppercase().replace("SHA", "SHA-"), digest.to_owned()));
+                    hashes.push((
+                        alg.to_ascii_uppercase().replace("SHA", "SHA-"),
+                        digest.to_owned(),
+                    ));
                 }
             } else if !token.starts_with("--") {
                 spec.push_str(token);
@@ -57,14 +63,18 @@ pub fn parse_requirements(file: &str, text: &str) -> Result<Vec<Package>, InputE
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         {
-            return Err(InputError::new(file, format!("`{name}` is not a package name"))
-                .at_line(start)
-                .field("name"));
+            return Err(
+                InputError::new(file, format!("`{name}` is not a package name"))
+                    .at_line(start)
+                    .field("name"),
+            );
         }
         if version.contains(['*', ',', '<', '>']) || pep440::Version::parse(version).is_none() {
-            return Err(InputError::new(file, format!("`{version}` is not a PEP 440 version"))
-                .at_line(start)
-                .field("version"));
+            return Err(
+                InputError::new(file, format!("`{version}` is not a PEP 440 version"))
+                    .at_line(start)
+                    .field("version"),
+            );
         }
         let mut p = Package::new(Ecosystem::PyPI, name, version, file).at(start);
         p.hashes = hashes;
@@ -99,7 +109,10 @@ pub fn parse_pipfile_lock(file: &str, text: &str) -> Result<Vec<Package>, InputE
         let mut p = Package::new(Ecosystem::PyPI, name, version, file);
         for h in &e.hashes {
             if let Some((alg, digest)) = h.split_once(':') {
-                p.hashes.push((alg.to_ascii_uppercase().replace("SHA", "SHA-"), digest.to_owned()));
+                p.hashes.push((
+                    alg.to_ascii_uppercase().replace("SHA", "SHA-"),
+                    digest.to_owned(),
+                ));
             }
         }
         out.push(p);

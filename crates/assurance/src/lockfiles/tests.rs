@@ -12,14 +12,20 @@ fn data() -> PathBuf {
 
 fn read(rel: &str) -> Vec<Package> {
     let path = data().join(rel);
-    let name = path.file_name().expect("file").to_string_lossy().into_owned();
+    let name = path
+        .file_name()
+        .expect("file")
+        .to_string_lossy()
+        .into_owned();
     let kind = detect(&name).unwrap_or_else(|| panic!("{name} is a lockfile"));
     let text = std::fs::read_to_string(&path).expect("fixture");
     parse(kind, rel, &text).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn has(packages: &[Package], name: &str, version: &str) -> bool {
-    packages.iter().any(|p| p.name == name && p.version == version)
+    packages
+        .iter()
+        .any(|p| p.name == name && p.version == version)
 }
 
 #[test]
@@ -41,18 +47,33 @@ fn cargo_lock_real() {
 #[test]
 fn npm_package_lock_v3_real() {
     let p = read("package-lock.json");
-    assert_eq!(p.len(), 12, "the workspace link is not a package: {:?}", p.iter().map(|p| &p.name).collect::<Vec<_>>());
+    assert_eq!(
+        p.len(),
+        12,
+        "the workspace link is not a package: {:?}",
+        p.iter().map(|p| &p.name).collect::<Vec<_>>()
+    );
     assert!(has(&p, "undici", "6.21.0") || p.iter().any(|p| p.name == "undici"));
     let _ = ("{:#?}", p.iter().map(|p| &p.name).collect::<Vec<_>>());
-    assert!(p.iter().all(|p| p.ecosystem == Ecosystem::Npm && !p.version.is_empty()));
-    assert!(p.iter().any(|p| p.hashes.iter().any(|(alg, h)| alg == "SHA-512" && h.len() == 128)));
+    assert!(
+        p.iter()
+            .all(|p| p.ecosystem == Ecosystem::Npm && !p.version.is_empty())
+    );
+    assert!(p.iter().any(|p| {
+        p.hashes
+            .iter()
+            .any(|(alg, h)| alg == "SHA-512" && h.len() == 128)
+    }));
     // Scoped names keep their scope; nested node_modules keep the inner name.
     assert!(p.iter().all(|p| !p.name.contains("node_modules")));
 }
 
 #[test]
 fn yarn_and_pnpm_forms() {
-    for rel in ["handwritten/yarn-classic/yarn.lock", "handwritten/yarn-berry/yarn.lock"] {
+    for rel in [
+        "handwritten/yarn-classic/yarn.lock",
+        "handwritten/yarn-berry/yarn.lock",
+    ] {
         let p = read(rel);
         assert_eq!(p.len(), 2, "{rel}: {p:#?}");
         assert!(has(&p, "lodash", "4.17.11"), "{rel}");
@@ -65,7 +86,10 @@ fn yarn_and_pnpm_forms() {
     assert_eq!(classic[0].dependencies, vec!["@babel/highlight".to_owned()]);
     let v6 = read("handwritten/pnpm6/pnpm-lock.yaml");
     assert_eq!(v6.len(), 3);
-    assert!(has(&v6, "react-dom", "17.0.2"), "peer suffix stripped: {v6:#?}");
+    assert!(
+        has(&v6, "react-dom", "17.0.2"),
+        "peer suffix stripped: {v6:#?}"
+    );
     assert!(has(&v6, "@types/node", "14.14.31"));
     let v9 = read("handwritten/pnpm9/pnpm-lock.yaml");
     assert_eq!(v9.len(), 2);
@@ -86,7 +110,11 @@ fn python_lockfiles() {
     assert!(pipfile.iter().any(|p| p.name == "pyasn1"), "{pipfile:#?}");
     assert!(pipfile.iter().all(|p| !p.version.starts_with('=')));
     let uv = read("handwritten/uv/uv.lock");
-    assert_eq!(uv.len(), 1, "the editable project itself has no version: {uv:#?}");
+    assert_eq!(
+        uv.len(),
+        1,
+        "the editable project itself has no version: {uv:#?}"
+    );
     assert!(has(&uv, "pyyaml", "5.3"));
 }
 
@@ -99,8 +127,15 @@ fn go_maven_ruby_php() {
     let sum = read("go.sum");
     assert_eq!(sum.len(), 1, "the /go.mod line is not a build dependency");
     let pom = read("handwritten/maven/pom.xml");
-    assert_eq!(pom.len(), 2, "the unversioned dependency is left out: {pom:#?}");
-    assert!(has(&pom, "org.apache.logging.log4j:log4j-core", "2.14.1"), "property resolved");
+    assert_eq!(
+        pom.len(),
+        2,
+        "the unversioned dependency is left out: {pom:#?}"
+    );
+    assert!(
+        has(&pom, "org.apache.logging.log4j:log4j-core", "2.14.1"),
+        "property resolved"
+    );
     assert_eq!(pom[0].line, Some(11));
     let gradle = read("handwritten/gradle/gradle.lockfile");
     assert!(has(&gradle, "com.google.guava:guava", "30.1-jre"));
@@ -133,12 +168,25 @@ fn discovery_respects_gitignore_and_go_sum_rule() {
     write(".gitignore", "ignored/\n");
     let found: Vec<(String, LockKind)> = discover(root)
         .into_iter()
-        .map(|(p, k)| (p.strip_prefix(root).expect("under root").display().to_string(), k))
+        .map(|(p, k)| {
+            (
+                p.strip_prefix(root)
+                    .expect("under root")
+                    .display()
+                    .to_string(),
+                k,
+            )
+        })
         .collect();
     let names: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
     assert_eq!(
         names,
-        vec!["Cargo.lock", "lib/go.sum", "svc/go.mod", "web/package-lock.json"]
+        vec![
+            "Cargo.lock",
+            "lib/go.sum",
+            "svc/go.mod",
+            "web/package-lock.json"
+        ]
     );
     assert_eq!(discover(&root.join("Cargo.lock")).len(), 1);
     assert!(discover(Path::new("/nonexistent/dso")).is_empty());
@@ -152,7 +200,10 @@ fn malformed_lockfiles_name_file_line_and_field() {
         ("missing-version.Cargo.lock", "version"),
         ("unterminated-string.Cargo.lock", ":2"),
         ("truncated.package-lock.json", ":2"),
-        ("no-version.package-lock.json", "packages.node_modules/a.version"),
+        (
+            "no-version.package-lock.json",
+            "packages.node_modules/a.version",
+        ),
         ("no-version.yarn.lock", ":1:"),
         ("header-without-colon.yarn.lock", ":1:"),
         ("no-lockfile-version.pnpm-lock.yaml", "lockfileVersion"),
@@ -166,7 +217,10 @@ fn malformed_lockfiles_name_file_line_and_field() {
         ("bad-coords.gradle.lockfile", ":1:"),
         ("bad-spec.Gemfile.lock", ":4: field `specs`"),
         ("no-version.composer.lock", "packages[0]"),
-        ("version-not-string.Pipfile.lock", "default.requests.version"),
+        (
+            "version-not-string.Pipfile.lock",
+            "default.requests.version",
+        ),
         ("bare-version.poetry.lock", ":3"),
     ];
     for (file, needle) in cases {

@@ -61,7 +61,10 @@ pub fn parse(file: &str, text: &str, ecosystem: Ecosystem) -> Result<Vec<Package
         // uv.lock's workspace members (editable, virtual, path sources) are
         // the project itself, not published packages.
         if let Some(toml::Value::Table(src)) = &p.source {
-            if ["editable", "virtual", "directory", "path"].iter().any(|k| src.contains_key(*k)) {
+            if ["editable", "virtual", "directory", "path"]
+                .iter()
+                .any(|k| src.contains_key(*k))
+            {
                 continue;
             }
         }
@@ -92,7 +95,10 @@ pub fn parse(file: &str, text: &str, ecosystem: Ecosystem) -> Result<Vec<Package
             .filter_map(|f| f.hash);
         for h in hashes {
             if let Some((alg, digest)) = h.split_once(':') {
-                pkg.hashes.push((alg.to_ascii_uppercase().replace("SHA", "SHA-"), digest.into()));
+                pkg.hashes.push((
+                    alg.to_ascii_uppercase().replace("SHA", "SHA-"),
+                    digest.into(),
+                ));
             }
         }
         match p.dependencies {

@@ -170,7 +170,10 @@ fn level_severity(level: &str) -> Severity {
 fn cwe_of(tag: &str) -> Option<String> {
     let lower = tag.to_ascii_lowercase();
     let idx = lower.find("cwe-")?;
-    let digits: String = lower[idx + 4..].chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = lower[idx + 4..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     let n: u32 = digits.parse().ok()?;
     Some(format!("CWE-{n}"))
 }
@@ -188,7 +191,10 @@ pub fn parse(file: &str, text: &str) -> Result<Imported, InputError> {
     if log.version != "2.1.0" {
         return Err(InputError::new(
             file,
-            format!("SARIF version `{}` is not supported (expected 2.1.0)", log.version),
+            format!(
+                "SARIF version `{}` is not supported (expected 2.1.0)",
+                log.version
+            ),
         )
         .field("version"));
     }
@@ -197,8 +203,11 @@ pub fn parse(file: &str, text: &str) -> Result<Imported, InputError> {
         let tool = run.tool.driver.name.clone();
         out.tools.push(tool.clone());
         let rules = run.tool.driver.rules.unwrap_or_default();
-        let rule_by_id: HashMap<&str, usize> =
-            rules.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+        let rule_by_id: HashMap<&str, usize> = rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
         let artifacts = run.artifacts.unwrap_or_default();
         let mut occurrences: HashMap<String, usize> = HashMap::new();
         let results = run.results.unwrap_or_default();
@@ -221,11 +230,14 @@ pub fn parse(file: &str, text: &str) -> Result<Imported, InputError> {
         let unique_fps: Vec<Option<(String, String)>> = results.iter().map(unique_fp).collect();
         for (res_idx, r) in results.into_iter().enumerate() {
             let field = |f: &str| format!("runs[{run_idx}].results[{res_idx}].{f}");
-            if matches!(r.kind.as_deref(), Some("pass" | "notApplicable" | "informational"))
-                || r.baseline_state.as_deref() == Some("absent")
-                || r.suppressions.iter().flatten().any(|s| {
-                    s.status.as_deref().is_none_or(|st| st == "accepted")
-                })
+            if matches!(
+                r.kind.as_deref(),
+                Some("pass" | "notApplicable" | "informational")
+            ) || r.baseline_state.as_deref() == Some("absent")
+                || r.suppressions
+                    .iter()
+                    .flatten()
+                    .any(|s| s.status.as_deref().is_none_or(|st| st == "accepted"))
             {
                 out.passed_over += 1;
                 continue;
@@ -234,7 +246,10 @@ pub fn parse(file: &str, text: &str) -> Result<Imported, InputError> {
                 .rule_index
                 .or_else(|| r.rule.as_ref().and_then(|x| x.index))
                 .or_else(|| {
-                    let id = r.rule_id.as_deref().or(r.rule.as_ref().and_then(|x| x.id.as_deref()))?;
+                    let id = r
+                        .rule_id
+                        .as_deref()
+                        .or(r.rule.as_ref().and_then(|x| x.id.as_deref()))?;
                     rule_by_id.get(id).copied()
                 });
             let rule = rule_idx.and_then(|i| rules.get(i));
@@ -244,8 +259,11 @@ pub fn parse(file: &str, text: &str) -> Result<Imported, InputError> {
                 .or_else(|| r.rule.as_ref().and_then(|x| x.id.clone()))
                 .or_else(|| rule.map(|x| x.id.clone()))
             else {
-                return Err(InputError::new(file, "a result names no rule (ruleId, rule.id or ruleIndex)")
-                    .field(field("ruleId")));
+                return Err(InputError::new(
+                    file,
+                    "a result names no rule (ruleId, rule.id or ruleIndex)",
+                )
+                .field(field("ruleId")));
             };
             let message = r
                 .message
@@ -256,21 +274,31 @@ pub fn parse(file: &str, text: &str) -> Result<Imported, InputError> {
                     rule?.message_strings.as_ref()?.get(id)?.text.clone()
                 })
                 .ok_or_else(|| {
-                    InputError::new(file, "a result has no message text").field(field("message.text"))
+                    InputError::new(file, "a result has no message text")
+                        .field(field("message.text"))
                 })?;
             let props = rule.and_then(|x| x.properties.as_ref());
             let security_severity = props
                 .and_then(|p| p.get("security-severity"))
-                .and_then(|v| v.as_str().and_then(|s| s.parse::<f64>().ok()).or(v.as_f64()));
+                .and_then(|v| {
+                    v.as_str()
+                        .and_then(|s| s.parse::<f64>().ok())
+                        .or(v.as_f64())
+                });
             let level = r
                 .level
                 .clone()
                 .or_else(|| rule.and_then(|x| x.default_configuration.as_ref()?.level.clone()))
                 .unwrap_or_else(|| "warning".into());
-            let severity = security_severity.map_or_else(|| level_severity(&level), Severity::from_score);
+            let severity =
+                security_severity.map_or_else(|| level_severity(&level), Severity::from_score);
             let mut cwes: Vec<String> = Vec::new();
             if let Some(p) = props {
-                let tags = p.get("tags").and_then(|t| t.as_array()).cloned().unwrap_or_default();
+                let tags = p
+                    .get("tags")
+                    .and_then(|t| t.as_array())
+                    .cloned()
+                    .unwrap_or_default();
                 let cwe_prop = p.get("cwe").cloned().into_iter().flat_map(|v| match v {
                     serde_json::Value::Array(a) => a,
                     other => vec![other],
@@ -290,9 +318,9 @@ pub fn parse(file: &str, text: &str) -> Result<Imported, InputError> {
                 .find_map(|l| l.physical_location.as_ref());
             let artifact = physical.and_then(|p| p.artifact_location.as_ref());
             let uri = artifact.and_then(|a| {
-                a.uri.clone().or_else(|| {
-                    artifacts.get(a.index?)?.location.as_ref()?.uri.clone()
-                })
+                a.uri
+                    .clone()
+                    .or_else(|| artifacts.get(a.index?)?.location.as_ref()?.uri.clone())
             });
             let file_path = uri.as_deref().map(uri_to_path);
             let region = physical.and_then(|p| p.region.as_ref());
@@ -303,10 +331,22 @@ pub fn parse(file: &str, text: &str) -> Result<Imported, InputError> {
                 digest(&[&tool, &rule_id, file_path.as_deref().unwrap_or(""), k, v])
             } else if let Some(pfp) = r.partial_fingerprints.as_ref().filter(|m| !m.is_empty()) {
                 let joined: Vec<String> = pfp.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                digest(&[&tool, &rule_id, file_path.as_deref().unwrap_or(""), &joined.join("\n")])
+                digest(&[
+                    &tool,
+                    &rule_id,
+                    file_path.as_deref().unwrap_or(""),
+                    &joined.join("\n"),
+                ])
             } else {
-                let content = snippet.clone().unwrap_or_else(|| normalize_snippet(&message));
-                let base = digest(&[&tool, &rule_id, file_path.as_deref().unwrap_or(""), &content]);
+                let content = snippet
+                    .clone()
+                    .unwrap_or_else(|| normalize_snippet(&message));
+                let base = digest(&[
+                    &tool,
+                    &rule_id,
+                    file_path.as_deref().unwrap_or(""),
+                    &content,
+                ]);
                 let n = occurrences.entry(base.clone()).or_insert(0);
                 *n += 1;
                 digest(&[&base, &n.to_string()])

@@ -28,7 +28,11 @@ fn semgrep_log_imports_with_stable_fingerprints() {
         .expect("shell=True result");
     assert_eq!(shell.file.as_deref(), Some("app/handler.py"));
     assert_eq!(shell.line, Some(9));
-    assert_eq!(shell.severity, Severity::High, "semgrep ERROR is level error");
+    assert_eq!(
+        shell.severity,
+        Severity::High,
+        "semgrep ERROR is level error"
+    );
     // Semgrep's placeholder fingerprint is the same on every result: not used.
     let mut fps: Vec<&str> = a.findings.iter().map(|f| f.fingerprint.as_str()).collect();
     fps.sort_unstable();
@@ -36,7 +40,11 @@ fn semgrep_log_imports_with_stable_fingerprints() {
     assert_eq!(fps.len(), 5, "distinct fingerprints");
 
     // The same code three lines lower: same fingerprints, new lines.
-    let b = parse("shifted.sarif", &read("sarif/semgrep/semgrep-shifted.sarif")).expect("parses");
+    let b = parse(
+        "shifted.sarif",
+        &read("sarif/semgrep/semgrep-shifted.sarif"),
+    )
+    .expect("parses");
     assert_eq!(b.findings.len(), 5);
     for f in &a.findings {
         let g = b

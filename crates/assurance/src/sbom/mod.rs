@@ -21,7 +21,10 @@ fn decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            if let Some(b) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            if let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(b);
                 i += 3;
                 continue;
@@ -42,7 +45,11 @@ pub fn parse_purl(purl: &str) -> Option<(Ecosystem, String, String)> {
     let (ty, path) = rest.split_once('/')?;
     let (path, version) = path.rsplit_once('@')?;
     let version = decode(version);
-    let segments: Vec<String> = path.split('/').filter(|s| !s.is_empty()).map(decode).collect();
+    let segments: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(decode)
+        .collect();
     let (namespace, name) = match segments.split_last()? {
         (name, ns) => (ns.join("/"), name.clone()),
     };
@@ -80,7 +87,9 @@ fn unique(packages: &[Package]) -> (Vec<&Package>, HashMap<String, String>) {
     for p in packages {
         let purl = p.purl();
         if seen.insert(purl.clone(), ()).is_none() {
-            by_name.entry(p.name.clone()).or_insert_with(|| purl.clone());
+            by_name
+                .entry(p.name.clone())
+                .or_insert_with(|| purl.clone());
             by_name.insert(format!("{} {}", p.name, p.version), purl);
             out.push(p);
         }
@@ -122,7 +131,9 @@ pub fn cyclonedx(
             let hashes: Vec<Value> = p
                 .hashes
                 .iter()
-                .filter(|(alg, h)| is_hex(h) && ["SHA-1", "SHA-256", "SHA-384", "SHA-512"].contains(&alg.as_str()))
+                .filter(|(alg, h)| {
+                    is_hex(h) && ["SHA-1", "SHA-256", "SHA-384", "SHA-512"].contains(&alg.as_str())
+                })
                 .map(|(alg, h)| json!({"alg": alg, "content": h.to_ascii_lowercase()}))
                 .collect();
             if !hashes.is_empty() {
@@ -130,7 +141,10 @@ pub fn cyclonedx(
             }
             if !p.licenses.is_empty() {
                 c["licenses"] = Value::Array(
-                    p.licenses.iter().map(|l| json!({"license": {"name": l}})).collect(),
+                    p.licenses
+                        .iter()
+                        .map(|l| json!({"license": {"name": l}}))
+                        .collect(),
                 );
             }
             c
@@ -176,7 +190,11 @@ pub fn spdx(
     tool_version: &str,
 ) -> Value {
     let (unique, by_name) = unique(packages);
-    let index: HashMap<String, usize> = unique.iter().enumerate().map(|(i, p)| (p.purl(), i)).collect();
+    let index: HashMap<String, usize> = unique
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.purl(), i))
+        .collect();
     let spdx_packages: Vec<Value> = unique
         .iter()
         .enumerate()
@@ -266,10 +284,16 @@ pub fn parse(file: &str, text: &str) -> Result<(Vec<Package>, usize), InputError
         None => unknown += 1,
     };
     if doc.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
-        let spec = doc.get("specVersion").and_then(Value::as_str).unwrap_or_default();
+        let spec = doc
+            .get("specVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if !["1.4", "1.5", "1.6"].contains(&spec) {
-            return Err(InputError::new(file, format!("CycloneDX {spec:?} is not supported (1.4 to 1.6)"))
-                .field("specVersion"));
+            return Err(InputError::new(
+                file,
+                format!("CycloneDX {spec:?} is not supported (1.4 to 1.6)"),
+            )
+            .field("specVersion"));
         }
         fn walk(list: &[Value], f: &mut dyn FnMut(Option<&str>)) {
             for c in list {
@@ -289,18 +313,29 @@ pub fn parse(file: &str, text: &str) -> Result<(Vec<Package>, usize), InputError
         walk(&list, &mut |purl| push(purl, &mut out));
     } else if let Some(version) = doc.get("spdxVersion").and_then(Value::as_str) {
         if version != "SPDX-2.3" && version != "SPDX-2.2" {
-            return Err(InputError::new(file, format!("{version} is not supported (SPDX-2.3)"))
-                .field("spdxVersion"));
+            return Err(
+                InputError::new(file, format!("{version} is not supported (SPDX-2.3)"))
+                    .field("spdxVersion"),
+            );
         }
-        let packages = doc.get("packages").and_then(Value::as_array).cloned().unwrap_or_default();
+        let packages = doc
+            .get("packages")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         for (i, p) in packages.iter().enumerate() {
-            let refs = p.get("externalRefs").and_then(Value::as_array).cloned().unwrap_or_default();
+            let refs = p
+                .get("externalRefs")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             let purl = refs
                 .iter()
                 .find(|r| r.get("referenceType").and_then(Value::as_str) == Some("purl"))
                 .and_then(|r| r.get("referenceLocator").and_then(Value::as_str));
             if p.get("name").and_then(Value::as_str).is_none() {
-                return Err(InputError::new(file, "a package has no name").field(format!("packages[{i}].name")));
+                return Err(InputError::new(file, "a package has no name")
+                    .field(format!("packages[{i}].name")));
             }
             push(purl, &mut out);
         }

@@ -80,7 +80,9 @@ impl Index {
                 continue;
             }
             let key = (p.ecosystem.clone(), p.ecosystem.normalize_name(&p.name));
-            let Some(ids) = self.by_package.get(&key) else { continue };
+            let Some(ids) = self.by_package.get(&key) else {
+                continue;
+            };
             let mut hits: Vec<ScaFinding> = Vec::new();
             for &i in ids {
                 let a = &self.advisories[i];
@@ -88,8 +90,7 @@ impl Index {
                     .affected
                     .iter()
                     .filter(|e| {
-                        e.ecosystem == p.ecosystem
-                            && e.ecosystem.normalize_name(&e.name) == key.1
+                        e.ecosystem == p.ecosystem && e.ecosystem.normalize_name(&e.name) == key.1
                     })
                     .collect();
                 if !entries.iter().any(|e| is_affected(e, &p.version)) {
@@ -221,7 +222,12 @@ pub fn smallest_fix(entry: &Affected, version: &str) -> Option<String> {
     let eco = &entry.ecosystem;
     let mut candidates: Vec<String> = Vec::new();
     if let Some(cargo) = &entry.cargo {
-        candidates.extend(cargo.patched.iter().filter_map(|r| versions::cargo_req_floor(r)));
+        candidates.extend(
+            cargo
+                .patched
+                .iter()
+                .filter_map(|r| versions::cargo_req_floor(r)),
+        );
     }
     for r in entry.ranges.iter().filter(|r| r.kind != RangeKind::Git) {
         for e in &r.events {

@@ -27,7 +27,11 @@ fn index() -> Index {
 
 fn scan(rel: &str) -> Vec<ScaFinding> {
     let path = root().join("lockfiles").join(rel);
-    let name = path.file_name().expect("name").to_string_lossy().into_owned();
+    let name = path
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
     let text = std::fs::read_to_string(&path).expect("fixture");
     let packages = parse(detect(&name).expect("lockfile"), rel, &text).expect("parses");
     index().scan(&packages)
@@ -59,10 +63,17 @@ fn cargo_lock_against_rustsec() {
         .iter()
         .find(|f| f.advisory == "RUSTSEC-2021-0124")
         .expect("found");
-    assert_eq!(tokio.fixed.as_deref(), Some("1.8.4"), "smallest fix above 1.5.0");
+    assert_eq!(
+        tokio.fixed.as_deref(),
+        Some("1.8.4"),
+        "smallest fix above 1.5.0"
+    );
     assert!(tokio.aliases.iter().any(|a| a.starts_with("CVE-")));
     // Every finding is on a package of the lockfile with a RustSec id.
-    assert!(f.iter().all(|f| f.advisory.starts_with("RUSTSEC-")), "{ids:#?}");
+    assert!(
+        f.iter().all(|f| f.advisory.starts_with("RUSTSEC-")),
+        "{ids:#?}"
+    );
     // The withdrawn `markdown` advisory is never reported.
     assert!(!ids.iter().any(|i| i.contains("RUSTSEC-2022-0044")));
 }
@@ -71,12 +82,24 @@ fn cargo_lock_against_rustsec() {
 fn requirements_against_pypa() {
     let f = scan("requirements.txt");
     let ids = ids(&f);
-    assert!(ids.contains(&"PyYAML@5.1 PYSEC-2020-176".to_owned()), "{ids:#?}");
-    assert!(ids.iter().any(|i| i.starts_with("Django@4.2 PYSEC-2023-")), "{ids:#?}");
-    assert!(ids.iter().any(|i| i.starts_with("sqlparse@0.3.1 ")), "{ids:#?}");
+    assert!(
+        ids.contains(&"PyYAML@5.1 PYSEC-2020-176".to_owned()),
+        "{ids:#?}"
+    );
+    assert!(
+        ids.iter().any(|i| i.starts_with("Django@4.2 PYSEC-2023-")),
+        "{ids:#?}"
+    );
+    assert!(
+        ids.iter().any(|i| i.starts_with("sqlparse@0.3.1 ")),
+        "{ids:#?}"
+    );
     // PyYAML 5.1 is above PYSEC-2018-49's fix (5.1), so not affected by it.
     assert!(!ids.contains(&"PyYAML@5.1 PYSEC-2018-49".to_owned()));
-    let yaml = f.iter().find(|f| f.advisory == "PYSEC-2020-176").expect("found");
+    let yaml = f
+        .iter()
+        .find(|f| f.advisory == "PYSEC-2020-176")
+        .expect("found");
     assert_eq!(yaml.fixed.as_deref(), Some("5.2b1"));
 }
 
@@ -94,19 +117,38 @@ fn go_pseudo_versions_against_go_vulndb() {
 #[test]
 fn other_ecosystems_against_hand_written_osv() {
     for (rel, expect) in [
-        ("handwritten/yarn-classic/yarn.lock", "lodash@4.17.11 GHSA-jf85-cpcp-j695"),
-        ("handwritten/yarn-berry/yarn.lock", "lodash@4.17.11 GHSA-jf85-cpcp-j695"),
-        ("handwritten/pnpm9/pnpm-lock.yaml", "lodash@4.17.11 GHSA-jf85-cpcp-j695"),
+        (
+            "handwritten/yarn-classic/yarn.lock",
+            "lodash@4.17.11 GHSA-jf85-cpcp-j695",
+        ),
+        (
+            "handwritten/yarn-berry/yarn.lock",
+            "lodash@4.17.11 GHSA-jf85-cpcp-j695",
+        ),
+        (
+            "handwritten/pnpm9/pnpm-lock.yaml",
+            "lodash@4.17.11 GHSA-jf85-cpcp-j695",
+        ),
         (
             "handwritten/maven/pom.xml",
             "org.apache.logging.log4j:log4j-core@2.14.1 GHSA-jfh8-c2jp-5v3q",
         ),
-        ("handwritten/ruby/Gemfile.lock", "nokogiri@1.13.3 GHSA-v6gp-9mmm-c6p5"),
-        ("handwritten/php/composer.lock", "guzzlehttp/psr7@2.1.0 GHSA-wxmh-65f7-jcvw"),
+        (
+            "handwritten/ruby/Gemfile.lock",
+            "nokogiri@1.13.3 GHSA-v6gp-9mmm-c6p5",
+        ),
+        (
+            "handwritten/php/composer.lock",
+            "guzzlehttp/psr7@2.1.0 GHSA-wxmh-65f7-jcvw",
+        ),
         ("handwritten/uv/uv.lock", "pyyaml@5.3 PYSEC-2020-96"),
     ] {
         let f = scan(rel);
-        assert!(ids(&f).contains(&expect.to_owned()), "{rel}: {:#?}", ids(&f));
+        assert!(
+            ids(&f).contains(&expect.to_owned()),
+            "{rel}: {:#?}",
+            ids(&f)
+        );
     }
     // log4j 2.15.0 in the Gradle lockfile is fixed.
     assert!(scan("handwritten/gradle/gradle.lockfile").is_empty());
@@ -152,7 +194,12 @@ fn osv_range_edge_cases() {
         vec![Introduced("0".into()), LastAffected("1.2.3".into())],
         vec![],
     );
-    for (v, want) in [("0.0.1", true), ("1.2.3", true), ("1.2.4-rc.1", false), ("1.2.4", false)] {
+    for (v, want) in [
+        ("0.0.1", true),
+        ("1.2.3", true),
+        ("1.2.4-rc.1", false),
+        ("1.2.4", false),
+    ] {
         assert_eq!(is_affected(&last, v), want, "npm {v}");
     }
     let limited = entry(
@@ -160,7 +207,12 @@ fn osv_range_edge_cases() {
         vec![Introduced("1.0.0".into()), Limit("1.5.0".into())],
         vec!["2.0.0"],
     );
-    for (v, want) in [("0.9.0", false), ("1.4.9", true), ("1.5.0", false), ("2.0.0", true)] {
+    for (v, want) in [
+        ("0.9.0", false),
+        ("1.4.9", true),
+        ("1.5.0", false),
+        ("2.0.0", true),
+    ] {
         assert_eq!(is_affected(&limited, v), want, "Go {v}");
     }
     let maven = entry(
@@ -191,5 +243,8 @@ fn git_and_path_sources_are_not_registry_packages() {
     git.source = Some("git+https://github.com/tokio-rs/tokio?rev=abc#abc".into());
     let index = index();
     assert!(!index.scan(&[registry]).is_empty());
-    assert!(index.scan(&[git]).is_empty(), "cargo-audit skips git sources too");
+    assert!(
+        index.scan(&[git]).is_empty(),
+        "cargo-audit skips git sources too"
+    );
 }

@@ -80,7 +80,9 @@ impl Item {
 
             (Item::Str(s), None) => comparable_qualifier(s).as_str().cmp(RELEASE_INDEX),
             (Item::Str(_), Some(Item::Int(_))) => Ordering::Less,
-            (Item::Str(a), Some(Item::Str(b))) => comparable_qualifier(a).cmp(&comparable_qualifier(b)),
+            (Item::Str(a), Some(Item::Str(b))) => {
+                comparable_qualifier(a).cmp(&comparable_qualifier(b))
+            }
             (Item::Str(_), Some(Item::List(_))) => Ordering::Less,
             (Item::Str(_), Some(c @ Item::Combination(..))) => c.compare(Some(self)).reverse(),
 

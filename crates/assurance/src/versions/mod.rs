@@ -176,8 +176,7 @@ fn req_matches_with_prerelease(req: &semver::VersionReq, version: &semver::Versi
             Op::Exact => {
                 if c.minor.is_none() || c.patch.is_none() {
                     // `=1` / `=1.2`: any version with those leading parts.
-                    version.major == c.major
-                        && c.minor.is_none_or(|m| version.minor == m)
+                    version.major == c.major && c.minor.is_none_or(|m| version.minor == m)
                 } else {
                     ord == Ordering::Equal
                 }

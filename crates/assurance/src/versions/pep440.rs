@@ -122,16 +122,13 @@ impl Version {
         c.eat_sep();
         const PRE: [&str; 7] = ["a", "alpha", "b", "beta", "rc", "c", "pre"];
         const PRE2: [&str; 1] = ["preview"];
-        let kind = c
-            .eat_word(&PRE2)
-            .map(|_| 2u8)
-            .or_else(|| {
-                c.eat_word(&PRE).map(|idx| match idx {
-                    0 | 1 => 0,
-                    2 | 3 => 1,
-                    _ => 2,
-                })
-            });
+        let kind = c.eat_word(&PRE2).map(|_| 2u8).or_else(|| {
+            c.eat_word(&PRE).map(|idx| match idx {
+                0 | 1 => 0,
+                2 | 3 => 1,
+                _ => 2,
+            })
+        });
         match kind {
             Some(kind) => {
                 c.eat_sep();

@@ -52,7 +52,9 @@ impl Version {
                 .split('.')
                 .map(|id| {
                     if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
-                        id.parse().map(Ident::Num).unwrap_or(Ident::Alpha(id.into()))
+                        id.parse()
+                            .map(Ident::Num)
+                            .unwrap_or(Ident::Alpha(id.into()))
                     } else {
                         Ident::Alpha(id.into())
                     }

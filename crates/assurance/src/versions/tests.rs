@@ -77,7 +77,10 @@ fn go_versions_and_pseudo_versions() {
             "v2.1.0",
         ],
     );
-    check_equal(Ecosystem::Go, &[("v1.6.0", "1.6.0"), ("v2.0.0+incompatible", "2.0.0")]);
+    check_equal(
+        Ecosystem::Go,
+        &[("v1.6.0", "1.6.0"), ("v2.0.0+incompatible", "2.0.0")],
+    );
 }
 
 #[test]
@@ -123,7 +126,11 @@ fn cargo_requirements_as_rustsec_writes_them() {
         ("=0.2.1", "0.2.1", true),
     ];
     for (req, version, expected) in cases {
-        assert_eq!(cargo_satisfies(req, version), Ok(expected), "{version} in {req}");
+        assert_eq!(
+            cargo_satisfies(req, version),
+            Ok(expected),
+            "{version} in {req}"
+        );
     }
     assert!(cargo_satisfies(">= 1.x.y", "1.0.0").is_err());
 }
@@ -178,7 +185,11 @@ fn pep440_ordering_from_the_spec() {
         ],
     );
     for bad in ["", "1.0.", "1.0+", "1.0foo", "abc", "1..0"] {
-        assert_eq!(compare(&Ecosystem::PyPI, bad, "1.0"), None, "{bad:?} is not PEP 440");
+        assert_eq!(
+            compare(&Ecosystem::PyPI, bad, "1.0"),
+            None,
+            "{bad:?} is not PEP 440"
+        );
     }
     assert_eq!(super::pep440::normalize_name("Foo.Bar__baz"), "foo-bar-baz");
 }
@@ -286,6 +297,12 @@ fn rubygems_ordering() {
 fn ecosystems_parse_from_osv_names() {
     assert_eq!(Ecosystem::parse("PyPI"), Ecosystem::PyPI);
     assert_eq!(Ecosystem::parse("crates.io"), Ecosystem::CratesIo);
-    assert_eq!(Ecosystem::parse("Debian:11"), Ecosystem::Other("Debian:11".into()));
-    assert_eq!(compare(&Ecosystem::Other("Debian:11".into()), "1", "2"), None);
+    assert_eq!(
+        Ecosystem::parse("Debian:11"),
+        Ecosystem::Other("Debian:11".into())
+    );
+    assert_eq!(
+        compare(&Ecosystem::Other("Debian:11".into()), "1", "2"),
+        None
+    );
 }

@@ -20,7 +20,11 @@ fn arg(p: &Path) -> &str {
 fn with_advisories() -> Dso {
     let dso = Dso::init();
     for dir in ["rustsec", "pypa", "go", "ghsa"] {
-        dso.ok(&["advisories", "import", arg(&data(&format!("advisories/{dir}")))]);
+        dso.ok(&[
+            "advisories",
+            "import",
+            arg(&data(&format!("advisories/{dir}"))),
+        ]);
     }
     dso
 }
@@ -42,7 +46,10 @@ fn import_merges_aliases_and_reports_bad_files() {
     assert_eq!(by_ghsa["id"], "RUSTSEC-2021-0003");
     // Withdrawn advisories are not there.
     let err = dso.fails(&["advisories", "show", "RUSTSEC-2022-0044"]);
-    assert!(err.contains("unknown advisory `RUSTSEC-2022-0044`"), "{err}");
+    assert!(
+        err.contains("unknown advisory `RUSTSEC-2022-0044`"),
+        "{err}"
+    );
 
     // Bad files are skipped, named with line and field; the good ones stay.
     let out = dso.run(&["advisories", "import", arg(&data("advisories/bad"))]);
@@ -56,7 +63,12 @@ fn import_merges_aliases_and_reports_bad_files() {
     let still = dso.json(&["advisories", "show", "RUSTSEC-2021-0003"]);
     assert_eq!(still["id"], "RUSTSEC-2021-0003");
     // One event per import, acting as the owner.
-    let log = dso.json(&["audit", "log", "--type", "dev.cdeventsx.dso.advisories.imported.0.1.0"]);
+    let log = dso.json(&[
+        "audit",
+        "log",
+        "--type",
+        "dev.cdeventsx.dso.advisories.imported.0.1.0",
+    ]);
     assert_eq!(log.as_array().expect("list").len(), 5);
 }
 
@@ -71,8 +83,14 @@ fn scan_store_fix_reopen_and_triage() {
     let tree = tempfile::tempdir().expect("temp dir");
     let root = tree.path();
     copy(&data("lockfiles/Cargo.lock"), &root.join("Cargo.lock"));
-    copy(&data("lockfiles/requirements.txt"), &root.join("py/requirements.txt"));
-    copy(&data("lockfiles/requirements.txt"), &root.join("vendored/requirements.txt"));
+    copy(
+        &data("lockfiles/requirements.txt"),
+        &root.join("py/requirements.txt"),
+    );
+    copy(
+        &data("lockfiles/requirements.txt"),
+        &root.join("vendored/requirements.txt"),
+    );
     copy(
         &data("lockfiles/bad/bad-version.requirements.txt"),
         &root.join("broken/requirements.txt"),
@@ -80,7 +98,11 @@ fn scan_store_fix_reopen_and_triage() {
     std::fs::write(root.join(".gitignore"), "vendored/\n").expect("write");
 
     let out = dso.run(&["scan", "sca", arg(root), "--format", "json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -126,31 +148,61 @@ fn scan_store_fix_reopen_and_triage() {
     let list = dso.json(&["findings", "list", "--scanner", "dso-sca"]);
     let id = list[0]["id"].as_str().expect("id").to_owned();
     let err = dso.fails(&[
-        "findings", "triage", &id, "--status", "accepted_risk", "--justification", "not reachable",
+        "findings",
+        "triage",
+        &id,
+        "--status",
+        "accepted_risk",
+        "--justification",
+        "not reachable",
     ]);
     assert!(err.contains("field `approver`"), "{err}");
     let err = dso.fails(&[
-        "findings", "triage", &id, "--status", "accepted_risk", "--justification", "x",
-        "--approver", "bob", "--expires", "2001-01-01",
+        "findings",
+        "triage",
+        &id,
+        "--status",
+        "accepted_risk",
+        "--justification",
+        "x",
+        "--approver",
+        "bob",
+        "--expires",
+        "2001-01-01",
     ]);
     assert!(err.contains("in the past"), "{err}");
     let err = dso.fails(&["findings", "triage", &id, "--status", "fixed"]);
     assert!(err.contains("cannot move"), "{err}");
     let done = dso.json(&[
-        "findings", "triage", &id, "--status", "accepted_risk", "--justification", "not reachable",
-        "--approver", "bob", "--expires", "2099-01-31",
+        "findings",
+        "triage",
+        &id,
+        "--status",
+        "accepted_risk",
+        "--justification",
+        "not reachable",
+        "--approver",
+        "bob",
+        "--expires",
+        "2099-01-31",
     ]);
     assert_eq!(done["status"], "accepted_risk");
     assert_eq!(done["approver"], "bob");
     let shown = dso.json(&["findings", "show", &id]);
     let history = shown["history"].as_array().expect("history");
-    let kinds: Vec<&str> = history.iter().filter_map(|e| e["data"]["to"].as_str()).collect();
+    let kinds: Vec<&str> = history
+        .iter()
+        .filter_map(|e| e["data"]["to"].as_str())
+        .collect();
     assert_eq!(kinds.first(), Some(&"new"));
     assert_eq!(kinds.last(), Some(&"accepted_risk"));
     assert!(history.iter().all(|e| e["actor"] == "alice"));
     // The accepted risk survives a rescan.
     dso.ok(&["scan", "sca", arg(root)]);
-    assert_eq!(dso.json(&["findings", "show", &id])["status"], "accepted_risk");
+    assert_eq!(
+        dso.json(&["findings", "show", &id])["status"],
+        "accepted_risk"
+    );
     // Every transition is in the verified chain.
     dso.ok(&["audit", "verify"]);
 }
@@ -160,23 +212,42 @@ fn scan_outputs_sarif_and_fails_on_severity() {
     let dso = with_advisories();
     let lock = data("lockfiles/requirements.txt");
     let sarif: serde_json::Value = serde_json::from_str(&dso.ok(&[
-        "scan", "sca", arg(&lock), "--format", "sarif", "--no-store",
+        "scan",
+        "sca",
+        arg(&lock),
+        "--format",
+        "sarif",
+        "--no-store",
     ]))
     .expect("sarif json");
     assert_eq!(sarif["version"], "2.1.0");
     let results = sarif["runs"][0]["results"].as_array().expect("results");
     assert!(!results.is_empty());
-    assert!(results.iter().all(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-        .as_str()
-        .is_some_and(|u| u.ends_with("requirements.txt"))));
+    assert!(results.iter().all(|r| {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("requirements.txt"))
+    }));
     // PyPA records carry no CVSS: severity unknown, below any threshold.
     let out = dso.run(&["scan", "sca", arg(&lock), "--no-store", "--fail-on", "low"]);
     assert_eq!(out.status.code(), Some(0));
     // hyper 0.14.8 in the Cargo.lock has high-severity RustSec advisories.
     let cargo = data("lockfiles/Cargo.lock");
-    let out = dso.run(&["scan", "sca", arg(&cargo), "--no-store", "--fail-on", "high"]);
+    let out = dso.run(&[
+        "scan",
+        "sca",
+        arg(&cargo),
+        "--no-store",
+        "--fail-on",
+        "high",
+    ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(dso.json(&["findings", "list"]).as_array().expect("list").is_empty());
+    assert!(
+        dso.json(&["findings", "list"])
+            .as_array()
+            .expect("list")
+            .is_empty()
+    );
     // An empty database says so.
     let empty = Dso::init();
     let out = empty.run(&["scan", "sca", arg(&lock), "--no-store"]);
@@ -187,26 +258,45 @@ fn scan_outputs_sarif_and_fails_on_severity() {
 fn sarif_import_dedups_across_runs_and_line_shifts() {
     let dso = Dso::init();
     let first = dso.json(&[
-        "findings", "import", "--sarif", arg(&data("sarif/semgrep/semgrep.sarif")),
+        "findings",
+        "import",
+        "--sarif",
+        arg(&data("sarif/semgrep/semgrep.sarif")),
     ]);
     assert_eq!(first["stored"]["new"], 5);
     assert_eq!(first["stored"]["scope"], "sarif:Semgrep OSS");
     let shifted = dso.json(&[
-        "findings", "import", "--sarif", arg(&data("sarif/semgrep/semgrep-shifted.sarif")),
+        "findings",
+        "import",
+        "--sarif",
+        arg(&data("sarif/semgrep/semgrep-shifted.sarif")),
     ]);
     assert_eq!(shifted["stored"]["new"], 0);
     assert_eq!(shifted["stored"]["unchanged"], 5);
     let list = dso.json(&["findings", "list", "--scanner", "Semgrep OSS"]);
     assert_eq!(list.as_array().expect("list").len(), 5);
-    assert!(list
-        .as_array()
-        .expect("list")
-        .iter()
-        .any(|f| f["location"] == "app/handler.py:12"), "lines follow the newest run: {list:#}");
-    let err = dso.fails(&["findings", "import", "--sarif", arg(&data("sarif/bad/no-rule.sarif"))]);
-    assert!(err.contains("no-rule.sarif: field `runs[0].results[0].ruleId`"), "{err}");
+    assert!(
+        list.as_array()
+            .expect("list")
+            .iter()
+            .any(|f| f["location"] == "app/handler.py:12"),
+        "lines follow the newest run: {list:#}"
+    );
+    let err = dso.fails(&[
+        "findings",
+        "import",
+        "--sarif",
+        arg(&data("sarif/bad/no-rule.sarif")),
+    ]);
+    assert!(
+        err.contains("no-rule.sarif: field `runs[0].results[0].ruleId`"),
+        "{err}"
+    );
     assert_eq!(
-        dso.json(&["findings", "list"]).as_array().expect("list").len(),
+        dso.json(&["findings", "list"])
+            .as_array()
+            .expect("list")
+            .len(),
         5,
         "nothing stored is lost"
     );
@@ -216,14 +306,27 @@ fn sarif_import_dedups_across_runs_and_line_shifts() {
 fn sbom_round_trip_scans_like_the_lockfiles() {
     let dso = with_advisories();
     let tree = tempfile::tempdir().expect("temp dir");
-    copy(&data("lockfiles/Cargo.lock"), &tree.path().join("Cargo.lock"));
-    copy(&data("lockfiles/requirements.txt"), &tree.path().join("requirements.txt"));
+    copy(
+        &data("lockfiles/Cargo.lock"),
+        &tree.path().join("Cargo.lock"),
+    );
+    copy(
+        &data("lockfiles/requirements.txt"),
+        &tree.path().join("requirements.txt"),
+    );
     for (format, file, key) in [
         ("cyclonedx-json", "bom.cdx.json", "bomFormat"),
         ("spdx-json", "bom.spdx.json", "spdxVersion"),
     ] {
         let out = dso.path().join(file);
-        dso.ok(&["sbom", arg(tree.path()), "--format", format, "-o", arg(&out)]);
+        dso.ok(&[
+            "sbom",
+            arg(tree.path()),
+            "--format",
+            format,
+            "-o",
+            arg(&out),
+        ]);
         let doc: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("json");
         assert!(doc.get(key).is_some(), "{format}");
@@ -247,10 +350,18 @@ fn sbom_round_trip_scans_like_the_lockfiles() {
         );
         let imported = dso.json(&["sbom", "import", arg(&out)]);
         assert_eq!(imported["unknown"], 0);
-        assert!(imported["ecosystems"]["crates.io"].as_u64().is_some_and(|n| n > 0));
+        assert!(
+            imported["ecosystems"]["crates.io"]
+                .as_u64()
+                .is_some_and(|n| n > 0)
+        );
     }
     let bad = dso.path().join("bad.json");
-    std::fs::write(&bad, "{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"1.2\"}").expect("write");
+    std::fs::write(
+        &bad,
+        "{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"1.2\"}",
+    )
+    .expect("write");
     let err = dso.fails(&["sbom", "import", arg(&bad)]);
     assert!(err.contains("field `specVersion`"), "{err}");
 }

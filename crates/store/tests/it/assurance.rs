@@ -69,11 +69,23 @@ async fn advisories_are_found_by_alias_and_package() {
         .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(store.count_advisories().await.unwrap(), 2);
-        let by_alias = store.advisory_by_any_id("GHSA-43w2-9j62-hq99").await.unwrap();
+        let by_alias = store
+            .advisory_by_any_id("GHSA-43w2-9j62-hq99")
+            .await
+            .unwrap();
         assert_eq!(by_alias.as_deref(), Some("{\"id\":\"RUSTSEC-2021-0003\"}"));
-        assert!(store.advisory_by_any_id("CVE-0000-0000").await.unwrap().is_none());
+        assert!(
+            store
+                .advisory_by_any_id("CVE-0000-0000")
+                .await
+                .unwrap()
+                .is_none()
+        );
         let index = store.advisory_package_index("crates.io").await.unwrap();
-        assert_eq!(index, vec![("smallvec".to_owned(), "RUSTSEC-2021-0003".to_owned())]);
+        assert_eq!(
+            index,
+            vec![("smallvec".to_owned(), "RUSTSEC-2021-0003".to_owned())]
+        );
         let data = store
             .advisories_by_ids(&["PYSEC-2020-176".into(), "NOPE".into()])
             .await
@@ -90,7 +102,13 @@ async fn advisories_are_found_by_alias_and_package() {
             .unwrap();
         tx.commit().await.unwrap();
         assert!(store.advisory_records().await.unwrap().is_empty());
-        assert!(store.advisory_package_index("crates.io").await.unwrap().is_empty());
+        assert!(
+            store
+                .advisory_package_index("crates.io")
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(store.count_advisories().await.unwrap(), 1);
     })
     .await;
@@ -100,9 +118,15 @@ async fn advisories_are_found_by_alias_and_package() {
 async fn findings_upsert_filter_and_prefix_lookup() {
     each_backend(|store, _url| async move {
         let mut tx = store.begin_write().await.unwrap();
-        tx.put_finding(&finding("F-aaaa11112222", "sca:/a", "new")).await.unwrap();
-        tx.put_finding(&finding("F-bbbb11112222", "sca:/a", "confirmed")).await.unwrap();
-        tx.put_finding(&finding("F-bbbb33334444", "sca:/b", "new")).await.unwrap();
+        tx.put_finding(&finding("F-aaaa11112222", "sca:/a", "new"))
+            .await
+            .unwrap();
+        tx.put_finding(&finding("F-bbbb11112222", "sca:/a", "confirmed"))
+            .await
+            .unwrap();
+        tx.put_finding(&finding("F-bbbb33334444", "sca:/b", "new"))
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         let in_a = store
             .findings(&FindingQuery {
@@ -121,7 +145,10 @@ async fn findings_upsert_filter_and_prefix_lookup() {
             .unwrap();
         assert_eq!(new.len(), 2);
         // Unique prefix, ambiguous prefix, exact id.
-        assert_eq!(store.finding("F-aaaa").await.unwrap().unwrap().id, "F-aaaa11112222");
+        assert_eq!(
+            store.finding("F-aaaa").await.unwrap().unwrap().id,
+            "F-aaaa11112222"
+        );
         assert!(store.finding("F-bbbb").await.unwrap().is_none());
         assert!(store.finding("F-bbbb3333").await.unwrap().is_some());
         // Upsert keeps first_seen and replaces the rest.
