@@ -9,6 +9,8 @@
 //! transition is one [`Transition`], which the application records as one
 //! event with its actor.
 
+pub mod vex;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
