@@ -11,12 +11,13 @@ use std::path::{Path, PathBuf};
 use dso_assurance::advisories::load::load_path;
 use dso_assurance::advisories::merge::merge;
 use dso_assurance::advisories::{Advisory, InputError};
+use dso_assurance::findings::vex::{self, Statement, VexStatus};
 use dso_assurance::findings::{self, Finding, Known, Status, reconcile, short_id};
 use dso_assurance::lockfiles::{self, LockKind, Package};
 use dso_assurance::sca::{Index, ScaFinding};
 use dso_assurance::versions::Ecosystem;
 use dso_audit::NewEvent;
-use dso_store::{AdvisoryRecordRow, AdvisoryRow, AppendedEntry};
+use dso_store::{AdvisoryRecordRow, AdvisoryRow, AppendedEntry, VexRow};
 pub use dso_store::{FindingQuery, FindingRow};
 use serde::Serialize;
 
@@ -30,6 +31,7 @@ pub mod types {
     pub const FINDING_FIXED: &str = "dev.cdeventsx.dso.finding.fixed.0.1.0";
     pub const FINDING_TRIAGED: &str = "dev.cdeventsx.dso.finding.triaged.0.1.0";
     pub const SBOM_IMPORTED: &str = "dev.cdeventsx.dso.sbom.imported.0.1.0";
+    pub const VEX_IMPORTED: &str = "dev.cdeventsx.dso.vex.imported.0.1.0";
 }
 
 fn input(err: InputError) -> AppError {
@@ -189,7 +191,16 @@ pub struct ScaReport {
     pub packages: usize,
     pub advisories: i64,
     pub findings: Vec<ScaFinding>,
+    /// Findings a VEX `not_affected` statement suppresses (not in `findings`).
+    pub suppressed: Vec<Suppressed>,
     pub stored: Option<RecordSummary>,
+}
+
+/// An SCA finding suppressed by a VEX statement.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suppressed {
+    pub finding: ScaFinding,
+    pub reason: String,
 }
 
 /// Options of a composition scan.
@@ -358,7 +369,16 @@ pub async fn scan_sca(ctx: &Context, options: &ScaOptions) -> Result<ScaReport, 
         }
         None => read_tree(&options.path),
     };
-    let findings = match_packages(ctx, &packages).await?;
+    let all = match_packages(ctx, &packages).await?;
+    let statements = vex_statements(ctx).await?;
+    let mut findings = Vec::new();
+    let mut suppressed = Vec::new();
+    for f in all {
+        match not_affected(&statements, &f) {
+            Some(reason) => suppressed.push(Suppressed { finding: f, reason }),
+            None => findings.push(f),
+        }
+    }
     let stored = if options.store {
         let scope = format!(
             "sca:{}{}",
@@ -368,8 +388,14 @@ pub async fn scan_sca(ctx: &Context, options: &ScaOptions) -> Result<ScaReport, 
                 .unwrap_or_else(|_| target.clone())
                 .display()
         );
-        let normalised: Vec<Finding> = findings.iter().map(Finding::from_sca).collect();
-        Some(record_findings(ctx, &scope, normalised).await?)
+        let mut normalised: Vec<Finding> = findings.iter().map(Finding::from_sca).collect();
+        let mut suppress = HashMap::new();
+        for s in &suppressed {
+            let f = Finding::from_sca(&s.finding);
+            suppress.insert(f.fingerprint.clone(), s.reason.clone());
+            normalised.push(f);
+        }
+        Some(record_findings_with(ctx, &scope, normalised, &suppress).await?)
     } else {
         None
     };
@@ -379,6 +405,7 @@ pub async fn scan_sca(ctx: &Context, options: &ScaOptions) -> Result<ScaReport, 
         packages: packages.len(),
         advisories: ctx.store.count_advisories().await?,
         findings,
+        suppressed,
         stored,
     })
 }
@@ -444,7 +471,19 @@ fn transition_event(
 pub async fn record_findings(
     ctx: &Context,
     scope: &str,
+    seen: Vec<Finding>,
+) -> Result<RecordSummary, AppError> {
+    record_findings_with(ctx, scope, seen, &HashMap::new()).await
+}
+
+/// [`record_findings`], where the findings whose fingerprints are keys of
+/// `suppress` become (or stay) false positives with that justification:
+/// one more `triaged` event each time one is moved there.
+pub async fn record_findings_with(
+    ctx: &Context,
+    scope: &str,
     mut seen: Vec<Finding>,
+    suppress: &HashMap<String, String>,
 ) -> Result<RecordSummary, AppError> {
     // One row per fingerprint.
     let mut unique = HashSet::new();
@@ -554,6 +593,7 @@ pub async fn record_findings(
             row.approver = old.approver.clone();
             row.expires = old.expires.clone();
             summary.unchanged += 1;
+            suppress_row(ctx, &mut row, suppress, &mut events)?;
             writes.push(row);
         }
     }
@@ -565,6 +605,185 @@ pub async fn record_findings(
     tx.commit().await?;
     sign_due_checkpoints(ctx, &appended).await?;
     Ok(summary)
+}
+
+/// Moves `row` to false_positive when a VEX statement suppresses it.
+fn suppress_row(
+    ctx: &Context,
+    row: &mut FindingRow,
+    suppress: &HashMap<String, String>,
+    events: &mut Vec<dso_audit::Event>,
+) -> Result<(), AppError> {
+    let Some(reason) = suppress.get(&row.fingerprint) else {
+        return Ok(());
+    };
+    let from = Status::parse(&row.status).unwrap_or(Status::New);
+    if from == Status::FalsePositive {
+        return Ok(());
+    }
+    row.status = Status::FalsePositive.as_str().into();
+    row.justification = Some(reason.clone());
+    row.approver = None;
+    row.expires = None;
+    events.push(transition_event(
+        ctx,
+        row,
+        Some(from),
+        Status::FalsePositive,
+        serde_json::json!({ "justification": reason, "vex": true }),
+    )?);
+    Ok(())
+}
+
+async fn vex_statements(ctx: &Context) -> Result<Vec<Statement>, AppError> {
+    Ok(ctx
+        .store
+        .vex_statements()
+        .await?
+        .iter()
+        .filter_map(|d| serde_json::from_str(d).ok())
+        .collect())
+}
+
+/// The reason of the first `not_affected` statement that covers `f`.
+fn not_affected(statements: &[Statement], f: &ScaFinding) -> Option<String> {
+    let purl = Package::new(f.ecosystem.clone(), &f.package, &f.version, &f.file).purl();
+    let ids: Vec<&str> = std::iter::once(f.advisory.as_str())
+        .chain(f.aliases.iter().map(String::as_str))
+        .collect();
+    statements
+        .iter()
+        .find(|s| s.status == VexStatus::NotAffected && s.applies(&ids, &purl))
+        .map(Statement::reason)
+}
+
+/// What a VEX import stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct VexImport {
+    pub file: String,
+    pub statements: usize,
+    pub not_affected: usize,
+}
+
+/// Stores an OpenVEX document's statements; `not_affected` ones suppress
+/// the matching SCA findings from the next scan on.
+pub async fn import_vex(ctx: &Context, file: &Path) -> Result<VexImport, AppError> {
+    let name = file.display().to_string();
+    let text = std::fs::read_to_string(file).map_err(|source| AppError::Read {
+        path: file.to_owned(),
+        source,
+    })?;
+    let statements = vex::parse(&name, &text).map_err(input)?;
+    let mut rows = Vec::new();
+    for s in &statements {
+        for product in &s.products {
+            rows.push(VexRow {
+                vulnerability: s.vulnerability.clone(),
+                product: product.clone(),
+                status: s.status.as_str().into(),
+                source: name.clone(),
+                data: serde_json::to_string(s).expect("statements serialise"),
+            });
+        }
+    }
+    let summary = VexImport {
+        file: name,
+        statements: statements.len(),
+        not_affected: statements
+            .iter()
+            .filter(|s| s.status == VexStatus::NotAffected)
+            .count(),
+    };
+    let event = ctx.stamp(NewEvent {
+        ty: types::VEX_IMPORTED.into(),
+        subject: Some(summary.file.clone()),
+        data: serde_json::to_value(&summary).expect("plain data serialises"),
+    })?;
+    let mut tx = ctx.store.begin_write().await?;
+    tx.put_vex_statements(&rows).await?;
+    let appended = tx.append(&[event]).await?;
+    tx.commit().await?;
+    sign_due_checkpoints(ctx, &appended).await?;
+    Ok(summary)
+}
+
+/// The stored SCA findings (of `scope`, or all) as an OpenVEX document:
+/// false positives are `not_affected` (their justification as impact
+/// statement), fixed ones `fixed`, accepted risks and confirmed ones
+/// `affected`, new and reopened ones `under_investigation`.
+pub async fn export_vex(ctx: &Context, scope: Option<&str>) -> Result<serde_json::Value, AppError> {
+    let rows = ctx
+        .store
+        .findings(&FindingQuery {
+            scope: scope.map(str::to_owned),
+            scanner: Some("dso-sca".into()),
+            ..Default::default()
+        })
+        .await?;
+    let mut items = Vec::new();
+    for r in rows {
+        let Ok(f) = serde_json::from_str::<Finding>(&r.data) else {
+            continue;
+        };
+        let (Some(package), Some(version)) = (&f.package, &f.version) else {
+            continue;
+        };
+        let eco = f
+            .properties
+            .get("ecosystem")
+            .and_then(|e| e.as_str())
+            .map(Ecosystem::parse)
+            .unwrap_or(Ecosystem::Other(String::new()));
+        let purl = Package::new(eco, package, version, "").purl();
+        let aliases: Vec<String> = f
+            .properties
+            .get("aliases")
+            .and_then(|a| a.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let status = Status::parse(&r.status).unwrap_or(Status::New);
+        let (vex_status, impact, action) = match status {
+            Status::FalsePositive => (VexStatus::NotAffected, r.justification.clone(), None),
+            Status::Fixed => (VexStatus::Fixed, None, None),
+            Status::AcceptedRisk => (
+                VexStatus::Affected,
+                None,
+                Some(format!(
+                    "risk accepted by {} until {}: {}",
+                    r.approver.clone().unwrap_or_default(),
+                    r.expires.clone().unwrap_or_default(),
+                    r.justification.clone().unwrap_or_default()
+                )),
+            ),
+            Status::Confirmed => (
+                VexStatus::Affected,
+                None,
+                Some(match f.properties.get("fixed").and_then(|x| x.as_str()) {
+                    Some(v) => format!("upgrade to {v} or later"),
+                    None => "no fixed version is known".into(),
+                }),
+            ),
+            Status::New | Status::Reopened => (VexStatus::UnderInvestigation, None, None),
+        };
+        items.push(vex::Exported {
+            vulnerability: f.rule.clone(),
+            aliases,
+            purl,
+            status: vex_status,
+            impact_statement: impact.or_else(|| {
+                (vex_status == VexStatus::NotAffected).then(|| "triaged as a false positive".into())
+            }),
+            action_statement: action,
+        });
+    }
+    items.sort_by(|a, b| (&a.vulnerability, &a.purl).cmp(&(&b.vulnerability, &b.purl)));
+    items.dedup_by(|a, b| a.vulnerability == b.vulnerability && a.purl == b.purl);
+    let id = format!("urn:uuid:{}", dso_audit::event::new_id());
+    Ok(vex::write(&items, &id, &ctx.actor.user, &now()))
 }
 
 /// Lists stored findings.

@@ -323,6 +323,12 @@ pub async fn run_scan(options: &OpenOptions, command: ScanCommand) -> miette::Re
                         report_.files.len(),
                         report_.advisories
                     );
+                    for s in &report_.suppressed {
+                        println!(
+                            "suppressed: {} {} {} ({})",
+                            s.finding.package, s.finding.version, s.finding.advisory, s.reason
+                        );
+                    }
                     if let Some(s) = &report_.stored {
                         println!(
                             "stored under {}: {} new, {} reopened, {} fixed, {} unchanged",
@@ -586,6 +592,55 @@ pub async fn run_sbom(options: &OpenOptions, args: SbomArgs) -> miette::Result<E
                 for s in &skipped {
                     eprintln!("  {s}");
                 }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum VexCommand {
+    /// Store an OpenVEX document's statements. From the next scan on, a
+    /// `not_affected` statement turns the matching SCA finding into a false
+    /// positive with the statement's justification.
+    Import {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Write the stored SCA findings as an OpenVEX document.
+    Export {
+        /// Only findings of this scope (sca:/path).
+        #[arg(long)]
+        scope: Option<String>,
+        /// Write to FILE instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+pub async fn run_vex(options: &OpenOptions, command: VexCommand) -> miette::Result<ExitCode> {
+    let ctx = open(options).await?;
+    match command {
+        VexCommand::Import { file, format } => {
+            let s = uc::import_vex(&ctx, &file).await.map_err(report)?;
+            match format {
+                Format::Json => println!("{}", json(&s)),
+                Format::Table => println!(
+                    "stored {} statements from {} ({} not_affected)",
+                    s.statements, s.file, s.not_affected
+                ),
+            }
+        }
+        VexCommand::Export { scope, output } => {
+            let doc = uc::export_vex(&ctx, scope.as_deref())
+                .await
+                .map_err(report)?;
+            let text = json(&doc);
+            match output {
+                Some(file) => std::fs::write(&file, text + "\n")
+                    .map_err(|e| miette::miette!("cannot write {}: {e}", file.display()))?,
+                None => println!("{text}"),
             }
         }
     }

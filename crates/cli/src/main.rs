@@ -71,6 +71,9 @@ enum Command {
     /// Software bill of materials: write CycloneDX or SPDX JSON from the
     /// lockfiles under PATH, or read one (`dso sbom import FILE`).
     Sbom(assurance::SbomArgs),
+    /// OpenVEX: import statements (not_affected suppresses SCA findings), export findings.
+    #[command(subcommand)]
+    Vex(assurance::VexCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -129,6 +132,7 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Scan(command) => assurance::run_scan(&open, command).await,
         Command::Findings(command) => assurance::run_findings(&open, command).await,
         Command::Sbom(args) => assurance::run_sbom(&open, args).await,
+        Command::Vex(command) => assurance::run_vex(&open, command).await,
     }
 }
 

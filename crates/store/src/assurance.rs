@@ -217,7 +217,51 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Every stored VEX statement's JSON.
+    pub async fn vex_statements(&self) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT data FROM vex_statements ORDER BY vulnerability, product")
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows.into_iter().map(|(d,)| d).collect())
+    }
+}
+
+/// One VEX statement about one product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VexRow {
+    pub vulnerability: String,
+    pub product: String,
+    pub status: String,
+    pub source: String,
+    pub data: String,
+}
+
 impl WriteTx {
+    /// Inserts VEX statements; a later statement on the same
+    /// (vulnerability, product) replaces the earlier one.
+    pub async fn put_vex_statements(&mut self, rows: &[VexRow]) -> Result<(), StoreError> {
+        with_tx!(self, conn => {
+            for r in rows {
+                sqlx::query(
+                    "INSERT INTO vex_statements (vulnerability, product, status, source, data) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (vulnerability, product) DO UPDATE \
+                     SET status = excluded.status, source = excluded.source, data = excluded.data",
+                )
+                .bind(&r.vulnerability)
+                .bind(&r.product)
+                .bind(&r.status)
+                .bind(&r.source)
+                .bind(&r.data)
+                .execute(&mut *conn)
+                .await?;
+            }
+        });
+        Ok(())
+    }
+
     /// Inserts or replaces advisory records; deletes the `withdrawn` ids.
     pub async fn put_advisory_records(
         &mut self,

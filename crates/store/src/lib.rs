@@ -23,7 +23,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use assurance::{AdvisoryRecordRow, AdvisoryRow, FindingQuery, FindingRow};
+pub use assurance::{AdvisoryRecordRow, AdvisoryRow, FindingQuery, FindingRow, VexRow};
 pub use events::{AppendedEntry, EventQuery};
 pub use tx::WriteTx;
 pub(crate) use tx::with_tx;

@@ -71,12 +71,25 @@ fn openvex_statements_parse_apply_and_export() {
     assert_eq!(tokio.status, VexStatus::NotAffected);
     let ids = ["RUSTSEC-2021-0124", "CVE-2021-45710"];
     assert!(tokio.applies(&ids, "pkg:cargo/tokio@1.5.0"));
-    assert!(!tokio.applies(&ids, "pkg:cargo/tokio@1.6.0"), "another version");
-    assert!(!tokio.applies(&["RUSTSEC-2023-0005"], "pkg:cargo/tokio@1.5.0"), "another vulnerability");
-    assert!(tokio.applies(&["GHSA-FG7R-2G4J-5CGR"], "pkg:cargo/tokio@1.5.0"), "alias, any case");
+    assert!(
+        !tokio.applies(&ids, "pkg:cargo/tokio@1.6.0"),
+        "another version"
+    );
+    assert!(
+        !tokio.applies(&["RUSTSEC-2023-0005"], "pkg:cargo/tokio@1.5.0"),
+        "another vulnerability"
+    );
+    assert!(
+        tokio.applies(&["GHSA-FG7R-2G4J-5CGR"], "pkg:cargo/tokio@1.5.0"),
+        "alias, any case"
+    );
     // A product without a version covers every version.
     assert!(statements[1].applies(&["CVE-2019-20477"], "pkg:pypi/pyyaml@5.1"));
-    assert!(tokio.reason().contains("vulnerable_code_not_in_execute_path"));
+    assert!(
+        tokio
+            .reason()
+            .contains("vulnerable_code_not_in_execute_path")
+    );
 
     let doc = write(
         &[Exported {
@@ -106,9 +119,18 @@ fn openvex_statements_parse_apply_and_export() {
 
     for (text, needle) in [
         (r#"{"statements": []}"#, "field `@context`"),
-        (r#"{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{"vulnerability": {"name": "X"}, "products": ["p"]}]}"#, "statements[0].status"),
-        (r#"{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{"vulnerability": {"name": "X"}, "status": "fixed"}]}"#, "statements[0].products"),
-        (r#"{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{"vulnerability": "X", "products": ["p"], "status": "not_affected"}]}"#, "statements[0].justification"),
+        (
+            r#"{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{"vulnerability": {"name": "X"}, "products": ["p"]}]}"#,
+            "statements[0].status",
+        ),
+        (
+            r#"{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{"vulnerability": {"name": "X"}, "status": "fixed"}]}"#,
+            "statements[0].products",
+        ),
+        (
+            r#"{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{"vulnerability": "X", "products": ["p"], "status": "not_affected"}]}"#,
+            "statements[0].justification",
+        ),
     ] {
         let err = parse("vex.json", text).expect_err(text).to_string();
         assert!(err.contains(needle), "`{err}` lacks `{needle}`");

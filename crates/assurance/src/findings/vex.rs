@@ -82,7 +82,11 @@ impl Statement {
         self.products.iter().any(|p| {
             let clean = p.split(['?', '#']).next().unwrap_or(p);
             let (p_bare, versioned) = strip(clean);
-            if versioned { clean == exact } else { p_bare == bare }
+            if versioned {
+                clean == exact
+            } else {
+                p_bare == bare
+            }
         })
     }
 }
@@ -102,7 +106,12 @@ fn ids_of(product: &Value) -> Vec<String> {
             {
                 out.push(purl.to_owned());
             }
-            for sub in o.get("subcomponents").and_then(Value::as_array).into_iter().flatten() {
+            for sub in o
+                .get("subcomponents")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 out.extend(ids_of(sub));
             }
             out
@@ -114,8 +123,15 @@ fn ids_of(product: &Value) -> Vec<String> {
 /// Reads an OpenVEX document.
 pub fn parse(file: &str, text: &str) -> Result<Vec<Statement>, InputError> {
     let doc: Value = crate::lockfiles::from_json(file, text)?;
-    if doc.get("@context").and_then(Value::as_str).is_none_or(|c| !c.contains("openvex")) {
-        return Err(InputError::new(file, "not an OpenVEX document (no openvex @context)").field("@context"));
+    if doc
+        .get("@context")
+        .and_then(Value::as_str)
+        .is_none_or(|c| !c.contains("openvex"))
+    {
+        return Err(
+            InputError::new(file, "not an OpenVEX document (no openvex @context)")
+                .field("@context"),
+        );
     }
     let statements = doc
         .get("statements")
@@ -127,14 +143,17 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Statement>, InputError> {
         let (vulnerability, aliases) = match s.get("vulnerability") {
             Some(Value::String(name)) => (name.clone(), Vec::new()),
             Some(v @ Value::Object(_)) => {
-                let name = v
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| InputError::new(file, "missing").field(field("vulnerability.name")))?;
+                let name = v.get("name").and_then(Value::as_str).ok_or_else(|| {
+                    InputError::new(file, "missing").field(field("vulnerability.name"))
+                })?;
                 let aliases = v
                     .get("aliases")
                     .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(str::to_owned))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 (name.to_owned(), aliases)
             }
@@ -146,15 +165,20 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Statement>, InputError> {
             .map(|a| a.iter().flat_map(ids_of).collect())
             .unwrap_or_default();
         if products.is_empty() {
-            return Err(InputError::new(file, "a statement names no product").field(field("products")));
+            return Err(
+                InputError::new(file, "a statement names no product").field(field("products"))
+            );
         }
         let status: VexStatus = s
             .get("status")
             .cloned()
             .and_then(|v| serde_json::from_value(v).ok())
             .ok_or_else(|| {
-                InputError::new(file, "expected not_affected, affected, fixed or under_investigation")
-                    .field(field("status"))
+                InputError::new(
+                    file,
+                    "expected not_affected, affected, fixed or under_investigation",
+                )
+                .field(field("status"))
             })?;
         let text_of = |k: &str| s.get(k).and_then(Value::as_str).map(str::to_owned);
         let statement = Statement {
@@ -170,8 +194,11 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Statement>, InputError> {
             && statement.justification.is_none()
             && statement.impact_statement.is_none()
         {
-            return Err(InputError::new(file, "not_affected needs a justification or an impact_statement")
-                .field(field("justification")));
+            return Err(InputError::new(
+                file,
+                "not_affected needs a justification or an impact_statement",
+            )
+            .field(field("justification")));
         }
         out.push(statement);
     }

@@ -365,3 +365,65 @@ fn sbom_round_trip_scans_like_the_lockfiles() {
     let err = dso.fails(&["sbom", "import", arg(&bad)]);
     assert!(err.contains("field `specVersion`"), "{err}");
 }
+
+#[test]
+fn vex_not_affected_suppresses_and_exports() {
+    let dso = with_advisories();
+    let tree = tempfile::tempdir().expect("temp dir");
+    copy(
+        &data("lockfiles/Cargo.lock"),
+        &tree.path().join("Cargo.lock"),
+    );
+    let before = dso.json(&["scan", "sca", arg(tree.path())]);
+    let is_tokio_0124 =
+        |f: &serde_json::Value| f["advisory"] == "RUSTSEC-2021-0124" && f["package"] == "tokio";
+    assert!(
+        before["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(is_tokio_0124)
+    );
+    let imported = dso.json(&["vex", "import", arg(&data("vex/not-affected.openvex.json"))]);
+    assert_eq!(imported["not_affected"], 1);
+    let after = dso.json(&["scan", "sca", arg(tree.path())]);
+    assert!(
+        !after["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(is_tokio_0124)
+    );
+    let suppressed = after["suppressed"].as_array().expect("suppressed");
+    assert_eq!(suppressed.len(), 1);
+    assert!(
+        suppressed[0]["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("vulnerable_code_not_in_execute_path")
+    );
+    let fps = dso.json(&["findings", "list", "--status", "false_positive"]);
+    let fps = fps.as_array().expect("list");
+    assert_eq!(fps.len(), 1);
+    assert!(
+        fps[0]["justification"]
+            .as_str()
+            .expect("justification")
+            .starts_with("VEX not_affected")
+    );
+    // Exported as OpenVEX: the suppressed one is not_affected, the rest under investigation.
+    let doc: serde_json::Value = serde_json::from_str(&dso.ok(&["vex", "export"])).expect("json");
+    let statements = doc["statements"].as_array().expect("statements");
+    assert_eq!(
+        statements.len(),
+        after["findings"].as_array().expect("f").len() + 1
+    );
+    let na: Vec<&serde_json::Value> = statements
+        .iter()
+        .filter(|s| s["status"] == "not_affected")
+        .collect();
+    assert_eq!(na.len(), 1);
+    assert_eq!(na[0]["products"][0]["@id"], "pkg:cargo/tokio@1.5.0");
+    let err = dso.fails(&["vex", "import", arg(&data("lockfiles/Cargo.lock"))]);
+    assert!(err.contains("Cargo.lock"), "{err}");
+}

@@ -1,3 +1,4 @@
+DROP TABLE vex_statements;
 DROP INDEX findings_status;
 DROP INDEX findings_scope_status;
 DROP TABLE findings;

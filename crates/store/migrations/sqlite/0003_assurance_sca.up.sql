@@ -49,3 +49,14 @@ CREATE TABLE findings (
 );
 CREATE INDEX findings_scope_status ON findings (scope, status);
 CREATE INDEX findings_status ON findings (status);
+
+-- OpenVEX statements, one row per (vulnerability, product); `not_affected` ones
+-- suppress the matching SCA findings.
+CREATE TABLE vex_statements (
+    vulnerability TEXT NOT NULL,
+    product       TEXT NOT NULL,      -- a purl (with or without version) or an IRI
+    status        TEXT NOT NULL,      -- not_affected, affected, fixed, under_investigation
+    source        TEXT NOT NULL,      -- the document it came from
+    data          TEXT NOT NULL,      -- JSON of the statement
+    PRIMARY KEY (vulnerability, product)
+);
