@@ -6,6 +6,7 @@
 #    warnings, by advisory, package and version) on every lockfile, and exits 1 if not;
 # 2. times both end to end with hyperfine (each run is a fresh process: cargo-audit reads the
 #    advisory-db from disk, dso reads its workspace database, where the db was imported once).
+#    cargo-audit exits 1 when it finds vulnerabilities, so failures are ignored (-i).
 #
 # Needs: cargo-audit (shared/peers/setup.sh), hyperfine, python3.
 # Usage: bench/sca_vs_cargo_audit.sh [LOCKFILE...]   (default: vector.Cargo.lock and vector-2021-05.Cargo.lock)
@@ -55,7 +56,7 @@ done
 
 for lock in "${LOCKS[@]}"; do
   name="$(basename "$lock")"
-  hyperfine -N --warmup 3 --runs "${RUNS:-30}" --export-markdown "$ws/$name.md" \
+  hyperfine -N -i --warmup 3 --runs "${RUNS:-30}" --export-markdown "$ws/$name.md" \
     -n "cargo audit ($name)" "cargo-audit audit --db $DB --no-fetch --no-yanked --json -f $lock" \
     -n "dso scan sca --no-store ($name)" "$dso scan sca $lock --no-store --format json" \
     -n "dso scan sca, findings stored ($name)" "$dso scan sca $lock --format json" >/dev/null

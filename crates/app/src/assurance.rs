@@ -226,6 +226,8 @@ pub async fn match_packages(
             .or_default()
             .insert(p.ecosystem.normalize_name(&p.name));
     }
+    // One row per ecosystem holds the whole name index; only the matching
+    // advisories' JSON is then read.
     let mut ids: Vec<String> = Vec::new();
     for (eco, names) in &by_eco {
         for (name, id) in ctx.store.advisory_package_index(eco.as_str()).await? {

@@ -134,18 +134,62 @@ impl Store {
         Ok(row.map(|(d,)| d))
     }
 
-    /// `(name, advisory id)` for every indexed package of `ecosystem`.
+    /// `(name, advisory id)` for every indexed package of `ecosystem`, read
+    /// from the one-row-per-ecosystem index.
     pub async fn advisory_package_index(
         &self,
         ecosystem: &str,
     ) -> Result<Vec<(String, String)>, StoreError> {
-        let rows: Vec<(String, String)> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT name, advisory_id FROM advisory_packages WHERE ecosystem = $1")
+        let row: Option<(String,)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT entries FROM advisory_index WHERE ecosystem = $1")
                 .bind(ecosystem)
-                .fetch_all(pool)
+                .fetch_optional(pool)
                 .await?
         });
-        Ok(rows)
+        Ok(row
+            .map(|(blob,)| {
+                blob.lines()
+                    .filter_map(|l| l.split_once('\t'))
+                    .map(|(n, id)| (n.to_owned(), id.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// The JSON of the merged advisories that name one of `names` (already
+    /// normalised) in `ecosystem`, each once. Only matching rows leave the
+    /// database: the index does the matching.
+    pub async fn advisories_for_packages(
+        &self,
+        ecosystem: &str,
+        names: &[String],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for chunk in names.chunks(IDS_PER_QUERY) {
+            let rows: Vec<(String, String)> = with_pool!(self, pool => {
+                let mut qb = QueryBuilder::new(
+                    "SELECT a.id, a.data FROM advisories a WHERE a.id IN \
+                     (SELECT p.advisory_id FROM advisory_packages p WHERE p.ecosystem = ",
+                );
+                qb.push_bind(ecosystem);
+                qb.push(" AND p.name IN (");
+                let mut sep = qb.separated(", ");
+                for name in chunk {
+                    sep.push_bind(name.as_str());
+                }
+                qb.push("))");
+                qb.build()
+                    .fetch_all(pool)
+                    .await?
+                    .iter()
+                    .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?)))
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?
+            });
+            out.extend(rows);
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.dedup_by(|a, b| a.0 == b.0);
+        Ok(out)
     }
 
     /// The JSON of the merged advisories with these ids.
@@ -294,6 +338,7 @@ impl WriteTx {
     pub async fn replace_advisories(&mut self, rows: &[AdvisoryRow]) -> Result<(), StoreError> {
         with_tx!(self, conn => {
             sqlx::query("DELETE FROM advisory_packages").execute(&mut *conn).await?;
+            sqlx::query("DELETE FROM advisory_index").execute(&mut *conn).await?;
             sqlx::query("DELETE FROM advisory_aliases").execute(&mut *conn).await?;
             sqlx::query("DELETE FROM advisories").execute(&mut *conn).await?;
             for chunk in rows.chunks(ROWS_PER_INSERT) {
@@ -333,6 +378,21 @@ impl WriteTx {
                     p.into_iter().map(move |(e, n)| (e, n, r.id.as_str()))
                 })
                 .collect();
+            let mut blobs: std::collections::BTreeMap<&str, String> = std::collections::BTreeMap::new();
+            for (e, n, id) in &packages {
+                let blob = blobs.entry(*e).or_default();
+                blob.push_str(n);
+                blob.push('\t');
+                blob.push_str(id);
+                blob.push('\n');
+            }
+            for (e, blob) in &blobs {
+                sqlx::query("INSERT INTO advisory_index (ecosystem, entries) VALUES ($1, $2)")
+                    .bind(*e)
+                    .bind(blob.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+            }
             for chunk in packages.chunks(ROWS_PER_INSERT) {
                 let mut qb = QueryBuilder::new("INSERT INTO advisory_packages (ecosystem, name, advisory_id) ");
                 qb.push_values(chunk, |mut b, (e, n, id)| {

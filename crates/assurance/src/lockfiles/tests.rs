@@ -232,3 +232,20 @@ fn malformed_lockfiles_name_file_line_and_field() {
         assert!(err.contains(needle), "{file}: `{err}` lacks `{needle}`");
     }
 }
+
+#[test]
+fn cargo_lock_fast_path_agrees_with_the_toml_parser() {
+    let text = std::fs::read_to_string(data().join("Cargo.lock")).expect("fixture");
+    let fast = super::toml_locks::fast_cargo_lock("Cargo.lock", &text)
+        .expect("cargo's own layout takes the fast path")
+        .expect("parses");
+    // An unknown key sends the file to the TOML parser, which must agree.
+    let slow_text = text.replacen("version = 3", "version = 3\nunknown-key = 1", 1);
+    let slow_text = slow_text.replacen("[[package]]\n", "[[package]]\nfuture-field = \"x\"\n", 1);
+    assert!(super::toml_locks::fast_cargo_lock("Cargo.lock", &slow_text).is_none());
+    let slow = parse(LockKind::CargoLock, "Cargo.lock", &slow_text).expect("parses");
+    assert_eq!(fast.len(), slow.len());
+    for (a, b) in fast.iter().zip(&slow) {
+        assert_eq!((&a.name, &a.version, &a.hashes, &a.dependencies, &a.source), (&b.name, &b.version, &b.hashes, &b.dependencies, &b.source));
+    }
+}

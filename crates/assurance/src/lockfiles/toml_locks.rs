@@ -131,7 +131,7 @@ fn quoted(value: &str) -> Option<&str> {
 
 /// Cargo.lock line by line; `None` when the file has any line this reader
 /// does not know (the TOML parser then decides).
-fn fast_cargo_lock(file: &str, text: &str) -> Option<Result<Vec<Package>, InputError>> {
+pub(crate) fn fast_cargo_lock(file: &str, text: &str) -> Option<Result<Vec<Package>, InputError>> {
     let mut out = Vec::new();
     let mut current: Option<Package> = None;
     let mut in_deps = false;

@@ -27,6 +27,12 @@ CREATE TABLE advisory_packages (
     PRIMARY KEY (ecosystem, name, advisory_id)
 );
 CREATE INDEX advisory_packages_advisory ON advisory_packages (advisory_id);
+-- The same index, one row per ecosystem ("name<TAB>advisory id" lines), so that a
+-- scan reads it in one row instead of one row per package.
+CREATE TABLE advisory_index (
+    ecosystem TEXT PRIMARY KEY,
+    entries   TEXT NOT NULL
+);
 
 -- Findings of every scanner, one row per fingerprint, with the triage state.
 CREATE TABLE findings (
