@@ -503,12 +503,11 @@ pub async fn record_findings_with(
         .map(|r| (r.fingerprint.clone(), r))
         .collect();
     for f in &seen {
-        if !held_by_fp.contains_key(&f.fingerprint) {
-            if let Some(row) = ctx.store.finding(&short_id(&f.fingerprint)).await? {
-                if row.fingerprint == f.fingerprint {
-                    held_by_fp.insert(row.fingerprint.clone(), row);
-                }
-            }
+        if !held_by_fp.contains_key(&f.fingerprint)
+            && let Some(row) = ctx.store.finding(&short_id(&f.fingerprint)).await?
+            && row.fingerprint == f.fingerprint
+        {
+            held_by_fp.insert(row.fingerprint.clone(), row);
         }
     }
     let known: Vec<Known> = held_by_fp

@@ -348,14 +348,13 @@ pub async fn run_scan(options: &OpenOptions, command: ScanCommand) -> miette::Re
                     "warning: the advisory database is empty; run `dso advisories import PATH` first"
                 );
             }
-            if let Some(t) = threshold {
-                if report_
+            if let Some(t) = threshold
+                && report_
                     .findings
                     .iter()
                     .any(|f| f.informational.is_none() && f.severity >= t)
-                {
-                    return Ok(ExitCode::from(1));
-                }
+            {
+                return Ok(ExitCode::from(1));
             }
         }
     }
@@ -402,14 +401,13 @@ pub async fn run_findings(
             scope,
             format,
         } => {
-            if let Some(s) = &status {
-                if FindingStatus::parse(s).is_none() {
-                    return Err(miette::miette!(
-                        help =
-                            "use new, confirmed, false_positive, accepted_risk, fixed or reopened",
-                        "unknown status `{s}`"
-                    ));
-                }
+            if let Some(s) = &status
+                && FindingStatus::parse(s).is_none()
+            {
+                return Err(miette::miette!(
+                    help = "use new, confirmed, false_positive, accepted_risk, fixed or reopened",
+                    "unknown status `{s}`"
+                ));
             }
             let rows = uc::list_findings(
                 &ctx,

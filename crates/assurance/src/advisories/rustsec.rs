@@ -141,11 +141,11 @@ fn title_and_body(body: &str) -> (String, String) {
     let mut title = String::new();
     let mut rest = Vec::new();
     for line in body.lines() {
-        if title.is_empty() {
-            if let Some(t) = line.strip_prefix("# ") {
-                title = t.trim().to_owned();
-                continue;
-            }
+        if title.is_empty()
+            && let Some(t) = line.strip_prefix("# ")
+        {
+            title = t.trim().to_owned();
+            continue;
         }
         rest.push(line);
     }

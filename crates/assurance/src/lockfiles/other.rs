@@ -280,10 +280,10 @@ pub fn parse_gemfile_lock(file: &str, text: &str) -> Result<Vec<Package>, InputE
             // A platform suffix (`1.13.3-x86_64-linux`) is not part of the version.
             let version = version.split('-').next().unwrap_or(version);
             out.push(Package::new(Ecosystem::RubyGems, name, version, file).at(idx + 1));
-        } else if indent == 6 {
-            if let Some(p) = out.last_mut() {
-                p.dependencies.push(name.to_owned());
-            }
+        } else if indent == 6
+            && let Some(p) = out.last_mut()
+        {
+            p.dependencies.push(name.to_owned());
         }
     }
     Ok(out)

@@ -246,6 +246,9 @@ fn cargo_lock_fast_path_agrees_with_the_toml_parser() {
     let slow = parse(LockKind::CargoLock, "Cargo.lock", &slow_text).expect("parses");
     assert_eq!(fast.len(), slow.len());
     for (a, b) in fast.iter().zip(&slow) {
-        assert_eq!((&a.name, &a.version, &a.hashes, &a.dependencies, &a.source), (&b.name, &b.version, &b.hashes, &b.dependencies, &b.source));
+        assert_eq!(
+            (&a.name, &a.version, &a.hashes, &a.dependencies, &a.source),
+            (&b.name, &b.version, &b.hashes, &b.dependencies, &b.source)
+        );
     }
 }

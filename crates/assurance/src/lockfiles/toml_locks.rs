@@ -35,10 +35,10 @@ struct FileHash {
 
 /// Parses a `[[package]]` lockfile of `ecosystem`.
 pub fn parse(file: &str, text: &str, ecosystem: Ecosystem) -> Result<Vec<Package>, InputError> {
-    if ecosystem == Ecosystem::CratesIo {
-        if let Some(packages) = fast_cargo_lock(file, text) {
-            return packages;
-        }
+    if ecosystem == Ecosystem::CratesIo
+        && let Some(packages) = fast_cargo_lock(file, text)
+    {
+        return packages;
     }
     let lock: Lock = toml::from_str(text).map_err(|e| {
         let line = e.span().map_or(1, |s| super::line_of(text, s.start));
@@ -60,13 +60,12 @@ pub fn parse(file: &str, text: &str, ecosystem: Ecosystem) -> Result<Vec<Package
         let line = headers.get(i).copied();
         // uv.lock's workspace members (editable, virtual, path sources) are
         // the project itself, not published packages.
-        if let Some(toml::Value::Table(src)) = &p.source {
-            if ["editable", "virtual", "directory", "path"]
+        if let Some(toml::Value::Table(src)) = &p.source
+            && ["editable", "virtual", "directory", "path"]
                 .iter()
                 .any(|k| src.contains_key(*k))
-            {
-                continue;
-            }
+        {
+            continue;
         }
         let Some(version) = p.version else {
             // uv.lock's editable/virtual workspace members carry no version.

@@ -304,10 +304,10 @@ pub fn parse(file: &str, text: &str) -> Result<Imported, InputError> {
                     other => vec![other],
                 });
                 for t in tags.into_iter().chain(cwe_prop) {
-                    if let Some(c) = t.as_str().and_then(cwe_of) {
-                        if !cwes.contains(&c) {
-                            cwes.push(c);
-                        }
+                    if let Some(c) = t.as_str().and_then(cwe_of)
+                        && !cwes.contains(&c)
+                    {
+                        cwes.push(c);
                     }
                 }
             }

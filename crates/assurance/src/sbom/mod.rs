@@ -20,15 +20,14 @@ fn decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' {
-            if let Some(b) = s
+        if bytes[i] == b'%'
+            && let Some(b) = s
                 .get(i + 1..i + 3)
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -50,9 +49,8 @@ pub fn parse_purl(purl: &str) -> Option<(Ecosystem, String, String)> {
         .filter(|s| !s.is_empty())
         .map(decode)
         .collect();
-    let (namespace, name) = match segments.split_last()? {
-        (name, ns) => (ns.join("/"), name.clone()),
-    };
+    let (name, ns) = segments.split_last()?;
+    let (namespace, name) = (ns.join("/"), name.clone());
     let joined = if namespace.is_empty() {
         name.clone()
     } else {

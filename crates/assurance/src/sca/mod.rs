@@ -187,10 +187,10 @@ fn range_affects(eco: &Ecosystem, events: &[RangeEvent], version: &str) -> bool 
     let mut sorted: Vec<&RangeEvent> = events.iter().collect();
     sorted.sort_by(|a, b| cmp(event_version(a), event_version(b)).unwrap_or(Ordering::Equal));
     for e in &sorted {
-        if let RangeEvent::Limit(l) = e {
-            if cmp(version, l) != Some(Ordering::Less) {
-                return false;
-            }
+        if let RangeEvent::Limit(l) = e
+            && cmp(version, l) != Some(Ordering::Less)
+        {
+            return false;
         }
     }
     let mut affected = false;

@@ -80,10 +80,11 @@ impl Cursor<'_> {
         let mut best: Option<(usize, usize)> = None;
         for (idx, w) in words.iter().enumerate() {
             let w = w.as_bytes();
-            if self.s.len() >= self.i + w.len() && &self.s[self.i..self.i + w.len()] == w {
-                if best.is_none_or(|(_, len)| w.len() > len) {
-                    best = Some((idx, w.len()));
-                }
+            if self.s.len() >= self.i + w.len()
+                && &self.s[self.i..self.i + w.len()] == w
+                && best.is_none_or(|(_, len)| w.len() > len)
+            {
+                best = Some((idx, w.len()));
             }
         }
         let (idx, len) = best?;
