@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job, on the embedded default (SQLite): create a workspace, show the
 # PIM as data, record the Plan DevSecOps exchanges (PIM Table 2, Fig 6) as
-# events acting in their PIM roles, list the log and verify its hash chain.
+# events acting in their PIM roles, run the example product's pipeline
+# (examples/inventory: build, unit tests, smoke test, package; every job
+# sandboxed), then list the log and verify its hash chain.
 # Usage: scripts/main-job.sh [WORKSPACE_DIR]   (default: a new temporary directory)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +18,7 @@ echo; echo "== the PIM as data"
 for kind in domains performers exchanges roles questions requirements capabilities; do
   printf '%-14s %s\n' "$kind" "$("$dso" model "$kind" --format json | grep -c '"id"')"
 done
-"$dso" model questions --role architect | head -8
+"$dso" model questions --role architect
 "$dso" model exchanges
 
 echo; echo "== Plan DevSecOps (Fig 6): the operational exchanges of Table 2, in flow order, each an event"
@@ -38,8 +40,16 @@ OE26 IE20 architect
 OE24 IE19 product-owner
 OE23 IE21 program-manager
 EXCHANGES
-"$dso" event emit --type dev.cdevents.pipelinerun.queued.0.2.0 --subject run-1 \
-  --data '{"pipelineName":"main"}' --role "Software Developer"
+
+echo; echo "== Develop and Validate Product: the example product's pipeline (dso run)"
+product="$(dirname "$ws")/inventory"
+rm -rf "$product" && cp -r examples/inventory "$product"
+git -C "$product" init -q -b main
+git -C "$product" add -A
+git -C "$product" -c user.name=dso -c user.email=dso@example.org commit -q -m "INV-1: the inventory example"
+"$dso" run --repo "$product"
+"$dso" runs show 1
+"$dso" artifacts 1
 
 echo; echo "== the event log"
 "$dso" audit log -n 5

@@ -52,14 +52,7 @@ fn now() -> String {
 
 /// Signs the checkpoints that fall due among `appended` entries.
 async fn sign_due_checkpoints(ctx: &Context, appended: &[AppendedEntry]) -> Result<(), AppError> {
-    let every = ctx.workspace.config.audit.checkpoint_every as i64;
-    if every > 0 {
-        for entry in appended.iter().filter(|e| e.seq % every == 0) {
-            let cp = ctx.key.checkpoint(entry.seq, &entry.hash, &now());
-            ctx.store.add_checkpoint(&cp).await?;
-        }
-    }
-    Ok(())
+    crate::events::seal(ctx, appended).await
 }
 
 /// What an advisory import did.

@@ -48,12 +48,15 @@ impl Context {
             user: workspace.config.workspace.owner.clone(),
             role: None,
         };
-        Ok(Context {
+        let ctx = Context {
             workspace,
             store,
             key,
             actor,
-        })
+        };
+        // A run whose dso process was killed is never left "running".
+        crate::pipeline::reap_interrupted(&ctx).await?;
+        Ok(ctx)
     }
 
     /// Creates a workspace in `dir` with its database, then opens it.

@@ -40,6 +40,8 @@ pub enum AppError {
         value: String,
         hint: Option<String>,
     },
+    #[error("{} is invalid ({} {})", crate::pipeline::PIPELINE_FILE, .0.len(), if .0.len() == 1 { "error" } else { "errors" })]
+    Pipeline(Vec<dso_devtest::Diagnostic>),
     #[error("the audit chain is broken: {0}")]
     ChainBroken(dso_audit::Problem),
 }

@@ -18,27 +18,32 @@ pub const IMPORT_BATCH: usize = 500;
 
 /// Appends one event acting as `ctx.actor`; signs a checkpoint when due.
 pub async fn emit(ctx: &Context, new: NewEvent) -> Result<AppendedEntry, AppError> {
-    let event = Event::stamp(new, &ctx.workspace.event_source(), &ctx.actor)?;
+    let event = ctx.stamp(new)?;
     let mut appended = append(ctx, &[event]).await?;
     Ok(appended.remove(0))
 }
 
 /// Appends stamped events in one transaction, then signs the checkpoints
-/// that fall due (every `audit.checkpoint_every` entries).
+/// that fall due.
 pub async fn append(ctx: &Context, events: &[Event]) -> Result<Vec<AppendedEntry>, AppError> {
     let appended = ctx.store.append(events).await?;
+    seal(ctx, &appended).await?;
+    Ok(appended)
+}
+
+/// Signs the checkpoints that fall due (every `audit.checkpoint_every`
+/// entries) among `appended`. Every use case that appends events through its
+/// own store write transaction calls this after the commit.
+pub async fn seal(ctx: &Context, appended: &[AppendedEntry]) -> Result<(), AppError> {
     let every = ctx.workspace.config.audit.checkpoint_every as i64;
     if every > 0 {
         for entry in appended.iter().filter(|e| e.seq % every == 0) {
-            let cp = ctx.key.checkpoint(
-                entry.seq,
-                &entry.hash,
-                &dso_audit::format_time(jiff::Timestamp::now()),
-            );
+            let time = dso_audit::format_time(jiff::Timestamp::now());
+            let cp = ctx.key.checkpoint(entry.seq, &entry.hash, &time);
             ctx.store.add_checkpoint(&cp).await?;
         }
     }
-    Ok(appended)
+    Ok(())
 }
 
 /// One line of an import file: a CloudEvents JSON object. `type` is

@@ -8,12 +8,17 @@
 //! - [`context`]: an open workspace: config, store, signing key, acting user.
 //! - [`events`]: emitting, importing and listing events; verifying the chain.
 //! - [`model`]: querying the PIM as data.
+//! - [`pipeline`]: `dso run`, runs, jobs, logs; [`artifacts`] their content-addressed store; [`secrets`] the secret store; [`git`] what a run reads from git.
 
+pub mod artifacts;
 pub mod assurance;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod git;
 pub mod model;
+pub mod pipeline;
+pub mod secrets;
 pub mod workspace;
 
 pub use context::{Context, OpenOptions};

@@ -38,6 +38,21 @@ checkpoint_every = 1000
 [signing]
 # The ed25519 key that signs audit checkpoints (64 hex characters, mode 0600).
 key_file = "keys/audit-signing.key"
+
+[runner]
+# Run jobs in the sandbox: own PID and network namespaces, the file system
+# read-only except the work directory, caches and the job's temporary
+# directory, no TCP unless the job says `network: on` (Linux, Landlock).
+sandbox = true
+# Jobs run at once by `dso run` (overridden by --jobs).
+jobs = 2
+# CPU seconds a job may use (default: twice its timeout).
+# cpu_seconds = 3600
+# Address-space limit of a job in MiB (default: none).
+# memory_mb = 16384
+# Variables passed from dso's environment to every job; all others are
+# scrubbed. HOME and TMPDIR are the run's own.
+pass_env = ["PATH", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN"]
 "#;
 
 /// `dso.toml`, parsed.
@@ -48,6 +63,33 @@ pub struct Config {
     pub database: DatabaseSection,
     pub audit: AuditSection,
     pub signing: SigningSection,
+    pub runner: RunnerSection,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunnerSection {
+    pub sandbox: bool,
+    pub jobs: usize,
+    pub cpu_seconds: Option<u64>,
+    pub memory_mb: Option<u64>,
+    pub pass_env: Vec<String>,
+}
+
+impl Default for RunnerSection {
+    fn default() -> Self {
+        RunnerSection {
+            sandbox: true,
+            jobs: 2,
+            cpu_seconds: None,
+            memory_mb: None,
+            pass_env: vec![
+                "PATH".into(),
+                "RUSTUP_HOME".into(),
+                "RUSTUP_TOOLCHAIN".into(),
+            ],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

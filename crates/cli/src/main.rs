@@ -8,6 +8,7 @@ mod assurance;
 mod audit;
 mod model;
 mod output;
+mod pipeline;
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -74,6 +75,28 @@ enum Command {
     /// OpenVEX: import statements (not_affected suppresses SCA findings), export findings.
     #[command(subcommand)]
     Vex(assurance::VexCommand),
+    /// Run the pipeline (.dso/pipeline.yaml) of a commit, every job sandboxed.
+    Run(pipeline::RunArgs),
+    /// List pipeline runs, newest first; `dso runs show RUN` for one.
+    Runs(pipeline::RunsArgs),
+    /// Print the stored (masked) log of a run's jobs.
+    Logs {
+        run: i64,
+        /// Only this job.
+        job: Option<String>,
+    },
+    /// List the artifacts a run kept, with their SHA-256.
+    Artifacts {
+        run: i64,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
+    /// Manage the secrets jobs may ask for (`secrets:` in the pipeline file).
+    #[command(subcommand)]
+    Secret(pipeline::SecretCommand),
+    /// Work with pipeline files.
+    #[command(subcommand)]
+    Pipeline(pipeline::PipelineCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -90,6 +113,23 @@ struct InitArgs {
 }
 
 fn main() -> ExitCode {
+    // The sandbox trampoline must stay single-threaded: dispatch before
+    // anything else (argument parsing included) runs.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == dso_runner::SANDBOX_ARG)
+    {
+        dso_runner::trampoline_main();
+    }
+    // Like other Unix filters, stop quietly when the reader goes away
+    // (`dso model questions | head`) instead of panicking on EPIPE.
+    // SAFETY: setting a signal disposition to its default has no handler to race with.
+    unsafe {
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigDfl,
+        );
+    }
     let cli = Cli::parse();
     miette::set_hook(Box::new(|_| {
         // Wrap long messages for people; keep one line per message for scripts and logs.
@@ -133,6 +173,12 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Findings(command) => assurance::run_findings(&open, command).await,
         Command::Sbom(args) => assurance::run_sbom(&open, args).await,
         Command::Vex(command) => assurance::run_vex(&open, command).await,
+        Command::Run(args) => pipeline::run(&open, args).await,
+        Command::Runs(args) => pipeline::runs(&open, args).await,
+        Command::Logs { run, job } => pipeline::logs(&open, run, job).await,
+        Command::Artifacts { run, format } => pipeline::artifacts(&open, run, format).await,
+        Command::Secret(command) => pipeline::secret(&open, command).await,
+        Command::Pipeline(command) => pipeline::validate(&cwd, command),
     }
 }
 
@@ -186,6 +232,11 @@ async fn init(
 
 /// Turns an application error into a miette report with its help text.
 pub(crate) fn report(err: AppError) -> miette::Report {
+    if let AppError::Pipeline(diagnostics) = &err {
+        for diagnostic in diagnostics {
+            eprintln!("{diagnostic}");
+        }
+    }
     match err.help() {
         Some(help) => miette::miette!(help = help, "{err}"),
         None => miette::miette!("{err}"),

@@ -19,6 +19,7 @@
 
 pub mod duration;
 pub mod glob;
+pub mod reports;
 
 mod build;
 mod diagnostic;

@@ -12,6 +12,8 @@
 
 mod assurance;
 mod events;
+mod reports;
+mod runs;
 mod tx;
 
 use std::str::FromStr;
@@ -25,6 +27,10 @@ use sqlx::sqlite::{
 
 pub use assurance::{AdvisoryRecordRow, AdvisoryRow, FindingQuery, FindingRow, VexRow};
 pub use events::{AppendedEntry, EventQuery};
+pub use reports::{CoverageFileRecord, CoverageRecord, TestCaseRecord, TestSuiteRecord};
+pub use runs::{
+    ArtifactRecord, JobLog, JobUpdate, NewRun, NewRunJob, RunJobRecord, RunRecord, SecretRecord,
+};
 pub use tx::WriteTx;
 pub(crate) use tx::with_tx;
 
@@ -101,10 +107,17 @@ impl Store {
         };
         let pool = match Backend::of_url(url)? {
             Backend::Sqlite => {
-                let options = SqliteConnectOptions::from_str(url)
-                    .map_err(connect_err)?
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
+                let options = SqliteConnectOptions::from_str(url).map_err(connect_err)?;
+                // WAL is a property of the database file: set it once, when
+                // the file is created. Asking for it on every connection
+                // takes a lock that cannot wait, and concurrent connections
+                // then fail with "database is locked".
+                let exists = options.get_filename().exists();
+                let mut options = options.create_if_missing(true);
+                if !exists {
+                    options = options.journal_mode(SqliteJournalMode::Wal);
+                }
+                let options = options
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     // Other processes may hold the write lock for a while

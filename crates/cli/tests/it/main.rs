@@ -3,6 +3,7 @@
 mod assurance;
 mod audit;
 mod model;
+mod pipeline;
 mod tidy;
 mod workspace;
 

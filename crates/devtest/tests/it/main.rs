@@ -5,6 +5,8 @@
 //!   `.expected` snapshot (`UPDATE_EXPECT=1` rewrites the snapshots);
 //! - `schedule`: the scheduler state machine;
 //! - `small_languages`: globs, `if` evaluation, durations;
+//! - `reports`: JUnit, LCOV and Cobertura parsers against real tool output
+//!   in `tests/data/reports` and malformed reports;
 //! - `robustness`: hostile inputs never panic;
 //! - `codes`: invariants of diagnostic codes;
 //! - `docs`: `docs/pipeline.md` agrees with the code.
@@ -12,6 +14,7 @@
 mod codes;
 mod corpus;
 mod docs;
+mod reports;
 mod robustness;
 mod schedule;
 mod small_languages;

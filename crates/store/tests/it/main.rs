@@ -3,6 +3,7 @@
 
 mod assurance;
 mod events;
+mod runs;
 mod schema;
 
 use std::future::Future;

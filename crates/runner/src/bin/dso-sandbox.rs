@@ -1,0 +1,5 @@
+//! The sandbox trampoline as a stand-alone program (see `dso_runner::sandbox`).
+
+fn main() {
+    dso_runner::trampoline_main()
+}
