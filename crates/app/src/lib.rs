@@ -8,6 +8,7 @@
 //! - [`context`]: an open workspace: config, store, signing key, acting user.
 //! - [`events`]: emitting, importing and listing events; verifying the chain.
 //! - [`model`]: querying the PIM as data.
+//! - [`assurance`]: advisories, SCA, SBOM, OpenVEX, SARIF import and the findings store with triage.
 //! - [`pipeline`]: `dso run`, runs, jobs, logs; [`artifacts`] their content-addressed store; [`secrets`] the secret store; [`git`] what a run reads from git.
 
 pub mod artifacts;
