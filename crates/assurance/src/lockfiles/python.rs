@@ -69,7 +69,11 @@ pub fn parse_requirements(file: &str, text: &str) -> Result<Vec<Package>, InputE
                     .field("name"),
             );
         }
-        if version.contains(['*', ',', '<', '>']) || pep440::Version::parse(version).is_none() {
+        if version.contains(['*', ',', '<', '>', '!', '~']) {
+            // `==1.4.*` or a compound specifier: not one exact version.
+            continue;
+        }
+        if pep440::Version::parse(version).is_none() {
             return Err(
                 InputError::new(file, format!("`{version}` is not a PEP 440 version"))
                     .at_line(start)

@@ -98,6 +98,20 @@ fn yarn_and_pnpm_forms() {
 
 #[test]
 fn python_lockfiles() {
+    let unpinned = super::python::parse_requirements(
+        "r.txt",
+        "# comment\n-r base.txt\nflask>=2.0\nrequests==2.*\nDjango[argon2]==4.2 ; python_version >= \"3.8\" \\\n    --hash=sha256:abcd\n",
+    )
+    .expect("parses");
+    assert_eq!(unpinned.len(), 1, "{unpinned:#?}");
+    assert_eq!(
+        (unpinned[0].name.as_str(), unpinned[0].version.as_str()),
+        ("Django", "4.2")
+    );
+    assert_eq!(
+        unpinned[0].hashes,
+        vec![("SHA-256".to_owned(), "abcd".to_owned())]
+    );
     let r = read("requirements.txt");
     assert!(has(&r, "Django", "4.2"));
     assert!(has(&r, "PyYAML", "5.1"));
