@@ -103,6 +103,14 @@ pub async fn import_advisories(ctx: &Context, path: &Path) -> Result<ImportSumma
             summary: a.summary.clone(),
             modified: a.modified.clone(),
             data: serde_json::to_string(a).expect("advisories serialise"),
+            matching: serde_json::to_string(&Advisory {
+                details: String::new(),
+                references: Vec::new(),
+                sources: Vec::new(),
+                cvss_vectors: Vec::new(),
+                ..a.clone()
+            })
+            .expect("advisories serialise"),
             aliases: a.ids().map(str::to_owned).collect(),
             packages: a
                 .packages()

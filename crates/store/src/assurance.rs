@@ -30,6 +30,8 @@ pub struct AdvisoryRow {
     pub summary: String,
     pub modified: Option<String>,
     pub data: String,
+    /// `data` without the prose a scan does not need.
+    pub matching: String,
     /// Every id of the group, the primary one included.
     pub aliases: Vec<String>,
     /// (ecosystem, normalised name)
@@ -156,48 +158,12 @@ impl Store {
             .unwrap_or_default())
     }
 
-    /// The JSON of the merged advisories that name one of `names` (already
-    /// normalised) in `ecosystem`, each once. Only matching rows leave the
-    /// database: the index does the matching.
-    pub async fn advisories_for_packages(
-        &self,
-        ecosystem: &str,
-        names: &[String],
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        let mut out: Vec<(String, String)> = Vec::new();
-        for chunk in names.chunks(IDS_PER_QUERY) {
-            let rows: Vec<(String, String)> = with_pool!(self, pool => {
-                let mut qb = QueryBuilder::new(
-                    "SELECT a.id, a.data FROM advisories a WHERE a.id IN \
-                     (SELECT p.advisory_id FROM advisory_packages p WHERE p.ecosystem = ",
-                );
-                qb.push_bind(ecosystem);
-                qb.push(" AND p.name IN (");
-                let mut sep = qb.separated(", ");
-                for name in chunk {
-                    sep.push_bind(name.as_str());
-                }
-                qb.push("))");
-                qb.build()
-                    .fetch_all(pool)
-                    .await?
-                    .iter()
-                    .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?)))
-                    .collect::<Result<Vec<_>, sqlx::Error>>()?
-            });
-            out.extend(rows);
-        }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        out.dedup_by(|a, b| a.0 == b.0);
-        Ok(out)
-    }
-
-    /// The JSON of the merged advisories with these ids.
+    /// The matching JSON (no prose) of the merged advisories with these ids.
     pub async fn advisories_by_ids(&self, ids: &[String]) -> Result<Vec<String>, StoreError> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(IDS_PER_QUERY) {
             let rows: Vec<String> = with_pool!(self, pool => {
-                let mut qb = QueryBuilder::new("SELECT data FROM advisories WHERE id IN (");
+                let mut qb = QueryBuilder::new("SELECT matching FROM advisories WHERE id IN (");
                 let mut sep = qb.separated(", ");
                 for id in chunk {
                     sep.push_bind(id.as_str());
@@ -342,13 +308,14 @@ impl WriteTx {
             sqlx::query("DELETE FROM advisory_aliases").execute(&mut *conn).await?;
             sqlx::query("DELETE FROM advisories").execute(&mut *conn).await?;
             for chunk in rows.chunks(ROWS_PER_INSERT) {
-                let mut qb = QueryBuilder::new("INSERT INTO advisories (id, severity, summary, modified, data) ");
+                let mut qb = QueryBuilder::new("INSERT INTO advisories (id, severity, summary, modified, data, matching) ");
                 qb.push_values(chunk, |mut b, r| {
                     b.push_bind(r.id.as_str())
                         .push_bind(r.severity.as_str())
                         .push_bind(r.summary.as_str())
                         .push_bind(r.modified.as_deref())
-                        .push_bind(r.data.as_str());
+                        .push_bind(r.data.as_str())
+                        .push_bind(r.matching.as_str());
                 });
                 qb.build().execute(&mut *conn).await?;
             }

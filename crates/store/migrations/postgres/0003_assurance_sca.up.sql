@@ -11,6 +11,9 @@ CREATE TABLE advisories (
     severity TEXT NOT NULL,
     summary  TEXT NOT NULL,
     modified TEXT,
+    -- The merged advisory without prose (details, references): what a scan reads.
+    -- Before `data`, so that SQLite reads it without walking data's overflow pages.
+    matching TEXT NOT NULL,
     data     TEXT NOT NULL            -- JSON of the merged advisory
 );
 CREATE TABLE advisory_aliases (

@@ -14,6 +14,7 @@ fn advisory(id: &str, aliases: &[&str], packages: &[(&str, &str)]) -> AdvisoryRo
         summary: format!("summary of {id}"),
         modified: None,
         data: format!("{{\"id\":\"{id}\"}}"),
+        matching: format!("{{\"id\":\"{id}\",\"slim\":true}}"),
         aliases: all,
         packages: packages
             .iter()
@@ -90,7 +91,10 @@ async fn advisories_are_found_by_alias_and_package() {
             .advisories_by_ids(&["PYSEC-2020-176".into(), "NOPE".into()])
             .await
             .unwrap();
-        assert_eq!(data.len(), 1);
+        assert_eq!(
+            data,
+            vec!["{\"id\":\"PYSEC-2020-176\",\"slim\":true}".to_owned()]
+        );
 
         // Replacing the view drops what is no longer there; withdrawn records go.
         let mut tx = store.begin_write().await.unwrap();
