@@ -37,7 +37,7 @@ median() {
   for _ in $(seq 1 "$reps"); do
     local start end
     start=$(date +%s.%N)
-    "$@" > /dev/null 2>&1
+    "$@" > /dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }
     end=$(date +%s.%N)
     times+=("$(echo "$end - $start" | bc -l)")
   done

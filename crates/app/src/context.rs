@@ -17,6 +17,10 @@ pub struct OpenOptions {
     pub database_url: Option<String>,
     /// Where discovery starts.
     pub cwd: PathBuf,
+    /// Act as this user instead of the owner (`--user` / `DSO_USER`): a
+    /// stand-in until governance's accounts land; the user must be the owner
+    /// or listed in `[operational] roles`.
+    pub user: Option<String>,
 }
 
 /// The workspace, its store and key, and the user acting.
@@ -44,10 +48,21 @@ impl Context {
         let store = Store::connect(&url).await?;
         store.migrate().await?;
         let key = workspace::read_key(&workspace.key_path())?;
-        let actor = Actor {
-            user: workspace.config.workspace.owner.clone(),
-            role: None,
+        let owner = &workspace.config.workspace.owner;
+        let user = match &options.user {
+            Some(u) if u != owner && !workspace.config.operational.roles.contains_key(u) => {
+                return Err(AppError::Unknown {
+                    kind: "user",
+                    value: u.clone(),
+                    hint: Some(format!(
+                        "the owner `{owner}` or a user listed in [operational] roles of dso.toml"
+                    )),
+                });
+            }
+            Some(u) => u.clone(),
+            None => owner.clone(),
         };
+        let actor = Actor { user, role: None };
         let ctx = Context {
             workspace,
             store,
@@ -56,6 +71,7 @@ impl Context {
         };
         // A run whose dso process was killed is never left "running".
         crate::pipeline::reap_interrupted(&ctx).await?;
+        crate::operational::reap_interrupted(&ctx).await?;
         Ok(ctx)
     }
 
@@ -76,6 +92,7 @@ impl Context {
             workspace: Some(dir.clone()),
             database_url: database_override.map(str::to_owned),
             cwd: dir,
+            user: None,
         };
         let ctx = Context::open(&options).await?;
         crate::events::emit(

@@ -42,6 +42,16 @@ pub enum AppError {
     },
     #[error("{} is invalid ({} {})", crate::pipeline::PIPELINE_FILE, .0.len(), if .0.len() == 1 { "error" } else { "errors" })]
     Pipeline(Vec<dso_devtest::Diagnostic>),
+    #[error("release `{version}` failed the integrity check; deployment {deployment} refused: {}", .problems.join("; "))]
+    IntegrityCheck {
+        version: String,
+        deployment: i64,
+        problems: Vec<String>,
+    },
+    #[error("approval refused: {0}")]
+    ApprovalRefused(dso_operational::approval::Refusal),
+    #[error("environment `{env}` has no deploy target")]
+    NoTarget { env: String },
     #[error("the audit chain is broken: {0}")]
     ChainBroken(dso_audit::Problem),
 }
@@ -62,6 +72,18 @@ impl AppError {
                     .into(),
             ),
             AppError::Unknown { hint, .. } => hint.clone(),
+            AppError::IntegrityCheck { .. } => Some(
+                "the release's artifacts or provenance changed after signing; rebuild and release a new version (`dso release verify VERSION` names what changed)".into(),
+            ),
+            AppError::ApprovalRefused(dso_operational::approval::Refusal::Requester { .. }) => Some(
+                "another user holding the environment's approver role must approve (`dso approve DEPLOYMENT --user NAME`)".into(),
+            ),
+            AppError::ApprovalRefused(dso_operational::approval::Refusal::MissingRole { role, .. }) => Some(format!(
+                "ask a user holding `{role}`, or grant it under [operational] roles in dso.toml"
+            )),
+            AppError::NoTarget { env } => Some(format!(
+                "set one with `dso env set {env} --script COMMAND` or `--kubectl MANIFESTS`"
+            )),
             AppError::ChainBroken(_) => Some(
                 "the log was altered outside dso; restore the database from a backup and compare with `dso audit log`"
                     .into(),

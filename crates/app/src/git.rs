@@ -188,6 +188,20 @@ fn push_unique(keys: &mut Vec<String>, key: &str) {
     }
 }
 
+/// The commits `to` brings over `from` (newest first): `git rev-list
+/// from..to`, or `to` alone when there is no `from` or the repository cannot
+/// be read any more.
+pub fn commits_between(repo: &Path, from: Option<&str>, to: &str) -> Vec<String> {
+    let Some(from) = from.filter(|f| *f != to) else {
+        return vec![to.to_owned()];
+    };
+    let range = format!("{from}..{to}");
+    match git(repo, &["rev-list", "--max-count=1000", &range]) {
+        Ok(out) => out.lines().map(str::to_owned).collect(),
+        Err(_) => vec![to.to_owned()],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::backlog_keys;

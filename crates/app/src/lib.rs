@@ -9,6 +9,8 @@
 //! - [`events`]: emitting, importing and listing events; verifying the chain.
 //! - [`model`]: querying the PIM as data.
 //! - [`assurance`]: advisories, SCA, SBOM, OpenVEX, SARIF import and the findings store with triage.
+//! - [`monitoring`]: monitors and `dso monitor run`, uptime, SLOs, alert intake, incidents.
+//! - [`operational`]: environments, signed releases, deployments, approvals, rollback; [`probe`] HTTP and TCP probes.
 //! - [`pipeline`]: `dso run`, runs, jobs, logs; [`artifacts`] their content-addressed store; [`secrets`] the secret store; [`git`] what a run reads from git.
 
 pub mod artifacts;
@@ -18,7 +20,10 @@ pub mod error;
 pub mod events;
 pub mod git;
 pub mod model;
+pub mod monitoring;
+pub mod operational;
 pub mod pipeline;
+pub mod probe;
 pub mod secrets;
 pub mod workspace;
 

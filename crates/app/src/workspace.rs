@@ -53,6 +53,15 @@ jobs = 2
 # Variables passed from dso's environment to every job; all others are
 # scrubbed. HOME and TMPDIR are the run's own.
 pass_env = ["PATH", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN"]
+
+[operational]
+# An incident is attributed to the latest deployment to its environment that
+# finished at most this many seconds before it was detected.
+incident_window_s = 86400
+# Stand-in for accounts and roles until governance lands: the PIM roles
+# (`dso model roles`) of users other than the owner, who holds every role.
+# Act as a user with --user NAME (DSO_USER).
+# roles = { bob = ["release-engineer"] }
 "#;
 
 /// `dso.toml`, parsed.
@@ -64,6 +73,23 @@ pub struct Config {
     pub audit: AuditSection,
     pub signing: SigningSection,
     pub runner: RunnerSection,
+    pub operational: OperationalSection,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OperationalSection {
+    pub incident_window_s: u64,
+    pub roles: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl Default for OperationalSection {
+    fn default() -> Self {
+        OperationalSection {
+            incident_window_s: 86400,
+            roles: Default::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -7,6 +7,8 @@
 mod assurance;
 mod audit;
 mod model;
+mod monitoring;
+mod operational;
 mod output;
 mod pipeline;
 
@@ -41,6 +43,11 @@ struct Cli {
         hide_env_values = true
     )]
     database: Option<String>,
+
+    /// Act as this user instead of the workspace owner: a stand-in until
+    /// accounts land; the user must be listed under [operational] roles.
+    #[arg(long, global = true, env = "DSO_USER", value_name = "NAME")]
+    user: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -97,6 +104,84 @@ enum Command {
     /// Work with pipeline files.
     #[command(subcommand)]
     Pipeline(pipeline::PipelineCommand),
+    /// Manage deployment environments.
+    #[command(subcommand)]
+    Env(operational::EnvCommand),
+    /// Make, list and verify signed releases.
+    #[command(subcommand)]
+    Release(operational::ReleaseCommand),
+    /// Deploy a release to an environment (integrity check first).
+    Deploy {
+        #[arg(id = "release", value_name = "VERSION")]
+        version: String,
+        #[arg(long)]
+        env: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
+    /// Approve a deployment waiting on a protected environment; the last
+    /// approval needed deploys.
+    Approve {
+        deployment: i64,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
+    /// Deploy the release that ran before the current one.
+    Rollback {
+        env: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
+    /// Probes of services: add, list, run.
+    #[command(subcommand)]
+    Monitor(monitoring::MonitorCommand),
+    /// Uptime per environment and service from the probes' samples.
+    Uptime {
+        /// Over this much time back from now.
+        #[arg(long, default_value = "24h", value_parser = monitoring::parse_duration)]
+        since: std::time::Duration,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
+    /// Service level objectives and their error budget.
+    #[command(subcommand)]
+    Slo(monitoring::SloCommand),
+    /// Alert intake.
+    #[command(subcommand)]
+    Alert(AlertCommand),
+    /// Incidents: list, show (timeline), resolve, note.
+    #[command(subcommand)]
+    Incident(monitoring::IncidentCommand),
+    /// Abnormal usage in access logs.
+    #[command(subcommand)]
+    Usage(UsageCommand),
+    /// List deployments, newest first.
+    Deployments {
+        #[arg(long)]
+        env: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AlertCommand {
+    /// Read alerts (a Prometheus Alertmanager webhook payload or dso's
+    /// generic JSON) from FILE or `-`: firing alerts open incidents,
+    /// resolved ones resolve them.
+    Ingest {
+        file: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UsageCommand {
+    /// Read an access log, learn per-client and per-route rate baselines and
+    /// open a security incident for each burst or run of authentication
+    /// failures beyond them.
+    Ingest(monitoring::UsageArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -162,6 +247,7 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
         workspace: cli.workspace.clone(),
         database_url: cli.database.clone(),
         cwd: cwd.clone(),
+        user: cli.user.clone(),
     };
     match cli.command {
         Command::Init(args) => init(args, cli.database.as_deref(), &cwd).await,
@@ -179,6 +265,26 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Artifacts { run, format } => pipeline::artifacts(&open, run, format).await,
         Command::Secret(command) => pipeline::secret(&open, command).await,
         Command::Pipeline(command) => pipeline::validate(&cwd, command),
+        Command::Env(command) => operational::env(&open, command).await,
+        Command::Release(command) => operational::release(&open, command).await,
+        Command::Deploy {
+            version,
+            env,
+            format,
+        } => operational::deploy(&open, version, env, format).await,
+        Command::Approve { deployment, format } => {
+            operational::approve(&open, deployment, format).await
+        }
+        Command::Rollback { env, format } => operational::rollback(&open, env, format).await,
+        Command::Deployments { env, format } => operational::deployments(&open, env, format).await,
+        Command::Monitor(command) => monitoring::monitor(&open, command).await,
+        Command::Uptime { since, format } => monitoring::uptime(&open, since, format).await,
+        Command::Slo(command) => monitoring::slo(&open, command).await,
+        Command::Alert(AlertCommand::Ingest { file, format }) => {
+            monitoring::alert_ingest(&open, file, format).await
+        }
+        Command::Incident(command) => monitoring::incident(&open, command).await,
+        Command::Usage(UsageCommand::Ingest(args)) => monitoring::usage_ingest(&open, args).await,
     }
 }
 

@@ -38,7 +38,9 @@ pub use pipeline::{
     Cache, Condition, DEFAULT_TIMEOUT, Job, JobId, Network, Pipeline, RefContext, Report,
     ReportKind, Step,
 };
-pub use raw::{ListMap, MAX_ENTRIES, PipelineFile, RawCache, RawCondition, RawJob, StringMap};
+pub use raw::{
+    ListMap, MAX_ENTRIES, MAX_JOBS, PipelineFile, RawCache, RawCondition, RawJob, StringMap,
+};
 pub use schedule::{JobState, Outcome, PipelineOutcome, Schedule, ScheduleError, SkipReason};
 pub use validate::{
     MAX_EXPANDED_JOBS, MAX_MATRIX_COMBINATIONS, MAX_RETRY, ValidateOptions, validate,

@@ -108,6 +108,9 @@ pub struct RawCondition {
 /// Most entries a list or mapping may have (`jobs` has its own limit).
 pub const MAX_ENTRIES: usize = 256;
 
+/// Most entries `jobs` may have (before matrix expansion).
+pub const MAX_JOBS: usize = 4096;
+
 /// The keys of the top level.
 pub(crate) const TOP_LEVEL_FIELDS: &[&str] = &["stages", "env", "jobs"];
 
@@ -258,7 +261,7 @@ impl Decoder<'_, '_> {
     fn jobs(&mut self, key: &Spanned<String>, node: &Node) -> Vec<RawJob> {
         match &node.value {
             Yaml::Map(entries) if !entries.is_empty() => self
-                .mapping(node, "`jobs`")
+                .mapping_up_to(node, "`jobs`", MAX_JOBS)
                 .into_iter()
                 .map(|(name, body)| self.job(name, body))
                 .collect(),
@@ -459,13 +462,23 @@ impl Decoder<'_, '_> {
     /// and non-scalar keys (those entries are dropped; the first of duplicates
     /// is kept). `context` names the mapping in messages.
     fn mapping<'n>(&mut self, node: &'n Node, context: &str) -> Vec<(Spanned<String>, &'n Node)> {
+        self.mapping_up_to(node, context, MAX_ENTRIES)
+    }
+
+    /// Like [`Self::mapping`] with its own limit on the number of entries.
+    fn mapping_up_to<'n>(
+        &mut self,
+        node: &'n Node,
+        context: &str,
+        limit: usize,
+    ) -> Vec<(Spanned<String>, &'n Node)> {
         let Yaml::Map(entries) = &node.value else {
             return Vec::new();
         };
         let mut result: Vec<(Spanned<String>, &'n Node)> = Vec::new();
         // Key text -> index in `result`, so duplicate detection stays linear.
         let mut seen: HashMap<String, usize> = HashMap::new();
-        for (key, value) in self.capped(node, entries, context) {
+        for (key, value) in self.capped(node, entries, context, limit) {
             let Some(text) = yaml::scalar_text(key, self.source) else {
                 self.report(
                     &key.referenced,
@@ -495,21 +508,21 @@ impl Decoder<'_, '_> {
         result
     }
 
-    /// Returns at most [`MAX_ENTRIES`] items, reporting a longer collection.
-    fn capped<'n, T>(&mut self, node: &Node, items: &'n [T], what: &str) -> &'n [T] {
-        if items.len() <= MAX_ENTRIES {
+    /// Returns at most `limit` items, reporting a longer collection.
+    fn capped<'n, T>(&mut self, node: &Node, items: &'n [T], what: &str, limit: usize) -> &'n [T] {
+        if items.len() <= limit {
             return items;
         }
         self.report(
             &node.referenced,
             Code::TooLarge,
             format!(
-                "{what} has {} entries, more than the limit of {MAX_ENTRIES}",
+                "{what} has {} entries, more than the limit of {limit}",
                 items.len()
             ),
             None,
         );
-        &items[..MAX_ENTRIES]
+        &items[..limit]
     }
 
     /// Like [`Self::mapping`], but reports a `wrong-type` when `node` is not a
@@ -547,7 +560,7 @@ impl Decoder<'_, '_> {
         match &node.value {
             Yaml::Null => Some(Vec::new()),
             Yaml::Seq(items) => Some(
-                self.capped(node, items, what)
+                self.capped(node, items, what, MAX_ENTRIES)
                     .iter()
                     .filter_map(|item| self.string(item, &format!("an entry of {what}")))
                     .collect(),

@@ -23,7 +23,7 @@ use crate::{build, duration, graph, suggest, yaml};
 /// Most expansions a single matrix may produce.
 pub const MAX_MATRIX_COMBINATIONS: usize = 256;
 /// Most jobs a pipeline may have after matrix expansion.
-pub const MAX_EXPANDED_JOBS: usize = 1024;
+pub const MAX_EXPANDED_JOBS: usize = 4096;
 /// Most retries a job may ask for.
 pub const MAX_RETRY: i64 = 10;
 

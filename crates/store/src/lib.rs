@@ -12,6 +12,7 @@
 
 mod assurance;
 mod events;
+mod operational;
 mod reports;
 mod runs;
 mod tx;
@@ -27,6 +28,10 @@ use sqlx::sqlite::{
 
 pub use assurance::{AdvisoryRecordRow, AdvisoryRow, FindingQuery, FindingRow, VexRow};
 pub use events::{AppendedEntry, EventQuery};
+pub use operational::{
+    ApprovalRecord, DeploymentRecord, EnvironmentRecord, IncidentRecord, MonitorRecord,
+    NewDeployment, NewIncident, ReleaseRecord, SampleRecord, SloRecord, TimelineEntry,
+};
 pub use reports::{CoverageFileRecord, CoverageRecord, TestCaseRecord, TestSuiteRecord};
 pub use runs::{
     ArtifactRecord, JobLog, JobUpdate, NewRun, NewRunJob, RunJobRecord, RunRecord, SecretRecord,

@@ -26,7 +26,7 @@ fn emit_n(dso: &Dso, n: usize) {
 /// Runs SQL behind dso's back, as an administrator with file access would:
 /// with the `sqlite3` shell (which `.ci/run` installs), or through sqlx on a
 /// machine without it.
-fn sqlite3(dso: &Dso, sql: &str) {
+pub(crate) fn sqlite3(dso: &Dso, sql: &str) {
     match Command::new("sqlite3").arg(dso.db_path()).arg(sql).output() {
         Ok(out) => assert!(
             out.status.success(),

@@ -3,6 +3,8 @@
 mod assurance;
 mod audit;
 mod model;
+mod monitoring;
+mod operational;
 mod pipeline;
 mod tidy;
 mod workspace;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::Dso;
 
 /// A product repository with one commit holding `pipeline` and `files`.
-fn repo(dso: &Dso, pipeline: &str, files: &[(&str, &str)]) -> PathBuf {
+pub(crate) fn repo(dso: &Dso, pipeline: &str, files: &[(&str, &str)]) -> PathBuf {
     let dir = dso.path().join("product");
     std::fs::create_dir_all(dir.join(".dso")).unwrap();
     std::fs::write(dir.join(".dso/pipeline.yaml"), pipeline).unwrap();
@@ -25,7 +25,7 @@ fn repo(dso: &Dso, pipeline: &str, files: &[(&str, &str)]) -> PathBuf {
     dir
 }
 
-fn git(dir: &Path, args: &[&str]) {
+pub(crate) fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
         .current_dir(dir)
         .args([

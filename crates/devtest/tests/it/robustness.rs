@@ -88,7 +88,7 @@ fn huge_inputs() {
         "x".repeat(MAX_SOURCE_BYTES)
     );
     assert_eq!(codes(&huge), [Code::YamlLimit]);
-    let many_jobs: String = (0..300)
+    let many_jobs: String = (0..dso_devtest::MAX_JOBS + 1)
         .map(|i| format!("  job{i}: {{ activity: build, run: make }}\n"))
         .collect();
     assert_eq!(codes(&format!("jobs:\n{many_jobs}")), [Code::TooLarge]);

@@ -3,6 +3,7 @@
 
 mod assurance;
 mod events;
+mod operational;
 mod runs;
 mod schema;
 

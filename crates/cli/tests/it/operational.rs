@@ -1,0 +1,697 @@
+//! Environments, signed releases, deployments with the integrity check,
+//! approvals, health checks and rollback, end to end with the real binary,
+//! real runs and a real HTTP service on loopback.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::Dso;
+use crate::pipeline::{git, repo};
+
+const PIPELINE: &str = r#"
+jobs:
+  build:
+    activity: build
+    run: |
+      mkdir -p out
+      cp app.txt out/app.bin
+      echo "manifest of $(cat app.txt)" > out/manifest.txt
+    artifacts: [out/app.bin, out/manifest.txt]
+"#;
+
+/// A workspace with releases `1` and `2` made from two successful runs of two commits.
+pub(crate) fn two_releases() -> (Dso, PathBuf) {
+    releases_in(Dso::init())
+}
+
+fn releases_in(dso: Dso) -> (Dso, PathBuf) {
+    let product = repo(&dso, PIPELINE, &[("app.txt", "release one\n")]);
+    dso.ok(&["run", "--repo", product.to_str().unwrap()]);
+    dso.ok(&["release", "create", "1", "--run", "1"]);
+    std::fs::write(product.join("app.txt"), "release two\n").unwrap();
+    git(&product, &["commit", "-qam", "PROJ-8: second release"]);
+    dso.ok(&["run", "--repo", product.to_str().unwrap()]);
+    dso.ok(&["release", "create", "2", "--run", "2"]);
+    (dso, product)
+}
+
+/// A tiny HTTP service on 127.0.0.1: answers `handler(path)` until stopped.
+pub(crate) struct Service {
+    pub port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Service {
+    pub fn start(port: u16, handler: impl Fn(&str) -> (u16, String) + Send + 'static) -> Service {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind loopback");
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((mut stream, _)) => {
+                        stream.set_nonblocking(false).unwrap();
+                        let mut buf = [0u8; 4096];
+                        let n = stream.read(&mut buf).unwrap_or(0);
+                        let req = String::from_utf8_lossy(&buf[..n]);
+                        let path = req.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                        let (status, body) = handler(&path);
+                        let _ = write!(
+                            stream,
+                            "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                    }
+                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+                }
+            }
+        });
+        Service {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A deploy script that records the release it was given and the artifact it found.
+fn script(state: &Path) -> String {
+    format!(
+        "cp \"$DSO_ARTIFACT_DIR/out/app.bin\" {s}/current && echo \"$DSO_RELEASE $DSO_ENV $DSO_STEP/$DSO_STEPS\" >> {s}/deployed.txt",
+        s = state.display()
+    )
+}
+
+fn events_of(dso: &Dso, ty: &str) -> Vec<serde_json::Value> {
+    dso.json(&["audit", "log", "--type", ty])
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn grant_roles(dso: &Dso, roles: &str) {
+    let path = dso.path().join("dso.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text.replace(
+        "# roles = { bob = [\"release-engineer\"] }",
+        &format!("roles = {roles}"),
+    );
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn default_environments_exist_and_new_ones_are_created() {
+    let dso = Dso::init();
+    let envs = dso.json(&["env", "list"]);
+    let names: Vec<&str> = envs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["dev", "production", "staging", "test"]);
+    let prod = envs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "production")
+        .unwrap();
+    assert_eq!(prod["protected"], true);
+    assert_eq!(prod["approvals"], 1);
+    assert_eq!(prod["approver_role"], "release-engineer");
+    dso.ok(&[
+        "env",
+        "create",
+        "qa",
+        "--approvals",
+        "2",
+        "--approver-role",
+        "product-owner",
+        "--script",
+        "true",
+        "--steps",
+        "3",
+        "--health",
+        "tcp://127.0.0.1:9",
+    ]);
+    let qa = dso
+        .json(&["env", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "qa")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (qa["protected"].clone(), qa["approvals"].clone()),
+        (true.into(), 2.into())
+    );
+    assert_eq!(qa["strategy"], "stepped (3)");
+    assert_eq!(qa["health"][0], "tcp://127.0.0.1:9");
+    let err = dso.fails(&["env", "create", "qa"]);
+    assert!(err.contains("exists already"), "{err}");
+    let err = dso.fails(&["env", "create", "QA"]);
+    assert!(err.contains("not a valid environment name"), "{err}");
+    let err = dso.fails(&["env", "create", "x", "--approver-role", "wizard"]);
+    assert!(
+        err.contains("unknown role `wizard`") && err.contains("dso model roles"),
+        "{err}"
+    );
+    let err = dso.fails(&["env", "set", "nope", "--protected"]);
+    assert!(err.contains("unknown environment `nope`"), "{err}");
+    // Four defaults and qa, each with its CDEvents environment.created.
+    assert_eq!(
+        events_of(&dso, "dev.cdevents.environment.created.0.3.0").len(),
+        5
+    );
+    dso.ok(&["env", "set", "qa", "--unprotected"]);
+    assert_eq!(
+        events_of(&dso, "dev.cdevents.environment.modified.0.3.0").len(),
+        1
+    );
+}
+
+#[test]
+fn a_release_carries_signed_slsa_provenance_and_verifies() {
+    let (dso, _product) = two_releases();
+    let statement: serde_json::Value =
+        serde_json::from_str(&dso.ok(&["release", "show", "1", "--statement"])).unwrap();
+    assert_eq!(statement["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(statement["predicateType"], "https://slsa.dev/provenance/v1");
+    let names: Vec<&str> = statement["subject"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["out/app.bin", "out/manifest.txt"]);
+    let runs = dso.json(&["runs"]);
+    let commit1 = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == 1)
+        .unwrap()["commit"]
+        .clone();
+    assert_eq!(
+        statement["predicate"]["buildDefinition"]["resolvedDependencies"][0]["digest"]["gitCommit"],
+        commit1
+    );
+    assert!(
+        statement["predicate"]["runDetails"]["byproducts"][0]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("logs/build/")
+    );
+    let envelope: serde_json::Value =
+        serde_json::from_str(&dso.ok(&["release", "show", "1"])).unwrap();
+    assert_eq!(envelope["payloadType"], "application/vnd.in-toto+json");
+    let out = dso.ok(&["release", "verify", "1"]);
+    assert!(
+        out.contains("signature valid, 2 artifact digests match"),
+        "{out}"
+    );
+    assert_eq!(dso.json(&["release", "list"]).as_array().unwrap().len(), 2);
+    let err = dso.fails(&["release", "create", "1", "--run", "2"]);
+    assert!(err.contains("exists already"), "{err}");
+    assert_eq!(
+        events_of(&dso, "dev.cdeventsx.dso.release.created.0.1.0").len(),
+        2
+    );
+    assert_eq!(
+        events_of(&dso, "dev.cdevents.artifact.signed.0.3.0").len(),
+        4
+    );
+}
+
+#[test]
+fn a_release_from_a_failed_run_is_refused() {
+    let dso = Dso::init();
+    let product = repo(
+        &dso,
+        "jobs:\n  b:\n    activity: build\n    run: exit 1\n",
+        &[],
+    );
+    dso.run(&["run", "--repo", product.to_str().unwrap()]);
+    let err = dso.fails(&["release", "create", "1", "--run", "1"]);
+    assert!(
+        err.contains("run 1: is failed; a release is made from a successful run"),
+        "{err}"
+    );
+    let err = dso.fails(&["release", "create", "1", "--run", "9"]);
+    assert!(err.contains("unknown run `9`"), "{err}");
+}
+
+/// The content-addressed object holding the artifact `path` of release `version`.
+fn object_of(dso: &Dso, version: &str, path: &str) -> PathBuf {
+    let statement: serde_json::Value =
+        serde_json::from_str(&dso.ok(&["release", "show", version, "--statement"])).unwrap();
+    let sha = statement["subject"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == path)
+        .unwrap()["digest"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    dso.path()
+        .join("artifacts/sha256")
+        .join(&sha[..2])
+        .join(&sha[2..])
+}
+
+#[test]
+fn an_artifact_changed_by_one_byte_is_named_by_verify_and_refused_at_deploy() {
+    let (dso, _product) = two_releases();
+    let state = tempfile::tempdir().unwrap();
+    dso.ok(&["env", "set", "staging", "--script", &script(state.path())]);
+    let object = object_of(&dso, "2", "out/manifest.txt");
+    let mut bytes = std::fs::read(&object).unwrap();
+    bytes[0] ^= 1;
+    std::fs::write(&object, bytes).unwrap();
+
+    let out = dso.run(&["release", "verify", "2"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("artifact `out/manifest.txt` was altered"),
+        "{err}"
+    );
+    assert!(!err.contains("out/app.bin"), "{err}");
+    let report = dso.json_allow_failure(&["release", "verify", "2"]);
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["problems"][0]["problem"], "artifact-altered");
+
+    let err = dso.fails(&["deploy", "2", "--env", "staging"]);
+    assert!(
+        err.contains("release `2` failed the integrity check"),
+        "{err}"
+    );
+    assert!(
+        err.contains("artifact `out/manifest.txt` was altered"),
+        "{err}"
+    );
+    assert!(
+        !state.path().join("deployed.txt").exists(),
+        "the script must not run"
+    );
+    let ds = dso.json(&["deployments"]);
+    assert_eq!(ds[0]["status"], "refused");
+    let refused = events_of(&dso, "dev.cdeventsx.dso.deployment.refused.0.1.0");
+    assert_eq!(refused.len(), 1);
+    assert_eq!(
+        refused[0]["data"]["customData"]["problems"][0]["artifact"],
+        "out/manifest.txt"
+    );
+    // Release 1 is untouched and deploys.
+    dso.ok(&["deploy", "1", "--env", "staging"]);
+    assert_eq!(
+        std::fs::read_to_string(state.path().join("current")).unwrap(),
+        "release one\n"
+    );
+}
+
+#[test]
+fn a_failed_health_check_rolls_back_to_the_previous_release() {
+    let (dso, _product) = two_releases();
+    let state = tempfile::tempdir().unwrap();
+    let current = state.path().join("current");
+    // The service is healthy only while it runs release one.
+    let probe_file = current.clone();
+    let _service = Service::start(0, move |_| match std::fs::read_to_string(&probe_file) {
+        Ok(text) if text == "release one\n" => (200, "ok".into()),
+        _ => (500, "broken".into()),
+    });
+    let health = format!("http://127.0.0.1:{}/health", _service.port);
+    dso.ok(&[
+        "env",
+        "set",
+        "staging",
+        "--script",
+        &script(state.path()),
+        "--health",
+        &health,
+        "--health-timeout",
+        "1",
+    ]);
+    let first = dso.json(&["deploy", "1", "--env", "staging"]);
+    assert_eq!(first["deployment"]["status"], "succeeded");
+
+    let out = dso.run(&["deploy", "2", "--env", "staging", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let second: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(second["deployment"]["status"], "failed");
+    assert!(
+        second["deployment"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("HTTP 500, expected 200")
+    );
+    assert_eq!(second["rollback"]["release"], "1");
+    assert_eq!(second["rollback"]["status"], "succeeded");
+    assert_eq!(
+        second["rollback"]["rollback_of"],
+        second["deployment"]["id"]
+    );
+    assert_eq!(std::fs::read_to_string(&current).unwrap(), "release one\n");
+
+    let deployed = events_of(&dso, "dev.cdevents.service.deployed.0.3.0");
+    assert_eq!(deployed.len(), 1);
+    let failed = events_of(&dso, "dev.cdeventsx.dso.deployment.failed.0.1.0");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["data"]["customData"]["release"], "2");
+    let rolled = events_of(&dso, "dev.cdevents.service.rolledback.0.3.0");
+    assert_eq!(rolled.len(), 1);
+    assert_eq!(rolled[0]["data"]["customData"]["release"], "1");
+    assert_eq!(rolled[0]["data"]["customData"]["previousRelease"], "2");
+    assert_eq!(
+        rolled[0]["data"]["subject"]["content"]["environment"]["id"],
+        "staging"
+    );
+    // The failed deployment recorded the one commit release 2 brings over release 1.
+    let runs = dso.json(&["runs"]);
+    let commit2 = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == 2)
+        .unwrap()["commit"]
+        .clone();
+    assert_eq!(
+        failed[0]["data"]["customData"]["commits"],
+        serde_json::json!([commit2])
+    );
+}
+
+#[test]
+fn upgrade_then_rollback_by_hand_with_a_stepped_strategy() {
+    let (dso, _product) = two_releases();
+    let state = tempfile::tempdir().unwrap();
+    let service = Service::start(0, |_| (200, "ok".into()));
+    let health = format!("http://127.0.0.1:{}/", service.port);
+    dso.ok(&[
+        "env",
+        "set",
+        "test",
+        "--script",
+        &script(state.path()),
+        "--steps",
+        "2",
+        "--health",
+        &health,
+    ]);
+    dso.ok(&["deploy", "1", "--env", "test"]);
+    let out = dso.ok(&["deploy", "2", "--env", "test"]);
+    assert!(
+        out.contains("deployment 2 (deploy) of `2` to `test`: succeeded"),
+        "{out}"
+    );
+    let upgraded = events_of(&dso, "dev.cdevents.service.upgraded.0.3.0");
+    assert_eq!(upgraded.len(), 1);
+    assert_eq!(upgraded[0]["data"]["customData"]["previousRelease"], "1");
+    let out = dso.ok(&["rollback", "test"]);
+    assert!(
+        out.contains("(rollback) of `1` to `test`: succeeded"),
+        "{out}"
+    );
+    let log = std::fs::read_to_string(state.path().join("deployed.txt")).unwrap();
+    assert_eq!(
+        log,
+        "1 test 1/2\n1 test 2/2\n2 test 1/2\n2 test 2/2\n1 test 1/2\n1 test 2/2\n"
+    );
+    assert_eq!(
+        events_of(&dso, "dev.cdevents.service.rolledback.0.3.0").len(),
+        1
+    );
+    let err = dso.fails(&["rollback", "dev"]);
+    assert!(
+        err.contains("has no successful deployment to roll back"),
+        "{err}"
+    );
+    let err = dso.fails(&["deploy", "1", "--env", "dev"]);
+    assert!(
+        err.contains("environment `dev` has no deploy target")
+            && err.contains("dso env set dev --script"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_protected_environment_waits_for_another_users_approval() {
+    let (dso, _product) = two_releases();
+    grant_roles(
+        &dso,
+        r#"{ bob = ["release-engineer"], carol = ["software-developer"] }"#,
+    );
+    let state = tempfile::tempdir().unwrap();
+    dso.ok(&[
+        "env",
+        "set",
+        "production",
+        "--script",
+        &script(state.path()),
+    ]);
+    let waiting = dso.json(&["deploy", "1", "--env", "production"]);
+    assert_eq!(waiting["deployment"]["status"], "pending-approval");
+    assert_eq!(waiting["approvals_missing"], 1);
+    assert!(!state.path().join("current").exists());
+    let id = waiting["deployment"]["id"].to_string();
+
+    // The requester (the owner, alice) cannot approve her own deployment.
+    let err = dso.fails(&["approve", &id]);
+    assert!(
+        err.contains("`alice` requested this deployment and cannot approve it"),
+        "{err}"
+    );
+    // carol lacks the approver role; dave is nobody.
+    let err = dso.fails(&["--user", "carol", "approve", &id]);
+    assert!(
+        err.contains("does not hold the approver role `release-engineer`"),
+        "{err}"
+    );
+    let err = dso.fails(&["--user", "dave", "approve", &id]);
+    assert!(err.contains("unknown user `dave`"), "{err}");
+    assert!(!state.path().join("current").exists());
+
+    let done = dso.json(&["--user", "bob", "approve", &id]);
+    assert_eq!(done["deployment"]["status"], "succeeded");
+    assert_eq!(
+        std::fs::read_to_string(state.path().join("current")).unwrap(),
+        "release one\n"
+    );
+    let approved = events_of(&dso, "dev.cdeventsx.dso.deployment.approved.0.1.0");
+    assert_eq!(approved.len(), 1);
+    assert_eq!(approved[0]["actor"], "bob");
+    let err = dso.fails(&["--user", "bob", "approve", &id]);
+    assert!(
+        err.contains("is succeeded, not waiting for approval"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_kubectl_target_says_clearly_when_kubectl_is_absent() {
+    let (dso, _product) = two_releases();
+    dso.ok(&[
+        "env",
+        "create",
+        "k8s",
+        "--kubectl",
+        "out/manifest.txt",
+        "--kube-context",
+        "kind",
+    ]);
+    let out = dso
+        .command(&["deploy", "1", "--env", "k8s"])
+        .env("PATH", dso.path().join("no-such-dir"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("kubectl is not installed"), "{stdout}");
+    assert!(
+        stdout.contains("kubectl --context kind apply -f"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_swapped_envelope_is_refused_and_the_unsigned_listing_is_never_trusted() {
+    let (dso, _product) = two_releases();
+    let state = tempfile::tempdir().unwrap();
+    dso.ok(&["env", "set", "staging", "--script", &script(state.path())]);
+    // The unsigned artifact listing is rewritten to point at release 2's bytes:
+    // the deployment still copies what release 1's signed statement names.
+    crate::audit::sqlite3(
+        &dso,
+        "UPDATE releases SET artifacts = (SELECT artifacts FROM releases WHERE version = '2') WHERE version = '1'",
+    );
+    dso.ok(&["deploy", "1", "--env", "staging"]);
+    assert_eq!(
+        std::fs::read_to_string(state.path().join("current")).unwrap(),
+        "release one\n"
+    );
+    // Release 2's (validly signed) envelope copied onto release 1 is caught.
+    crate::audit::sqlite3(
+        &dso,
+        "UPDATE releases SET envelope = (SELECT envelope FROM releases WHERE version = '2') WHERE version = '1'",
+    );
+    let err = dso.fails(&["deploy", "1", "--env", "staging"]);
+    assert!(
+        err.contains("the provenance statement is for release `2`"),
+        "{err}"
+    );
+    // A payload that is no longer base64 is named as malformed.
+    crate::audit::sqlite3(
+        &dso,
+        "UPDATE releases SET envelope = replace(envelope, '\"payload\":\"', '\"payload\":\"eyJ') WHERE version = '2'",
+    );
+    let err = dso.fails(&["release", "verify", "2"]);
+    assert!(
+        err.contains("the provenance envelope is malformed: payload is not base64"),
+        "{err}"
+    );
+}
+
+#[test]
+fn approvals_health_rollback_and_incidents_on_postgres() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let Some(db) = rt.block_on(dso_store::testing::TestDb::postgres()) else {
+        eprintln!(
+            "note: {} unset, PostgreSQL half skipped",
+            dso_store::testing::POSTGRES_URL_VAR
+        );
+        return;
+    };
+    let mut dso = Dso::new();
+    dso.global = vec!["--database".into(), db.url.clone()];
+    dso.ok(&["init", ".", "--name", "pg", "--owner", "alice"]);
+    let (dso, _product) = releases_in(dso);
+    grant_roles(&dso, r#"{ bob = ["release-engineer"] }"#);
+    let state = tempfile::tempdir().unwrap();
+    let current = state.path().join("current");
+    let probe_file = current.clone();
+    let service = Service::start(0, move |_| match std::fs::read_to_string(&probe_file) {
+        Ok(text) if text == "release one\n" => (200, "ok".into()),
+        _ => (500, "broken".into()),
+    });
+    let health = format!("http://127.0.0.1:{}/", service.port);
+    dso.ok(&[
+        "env",
+        "set",
+        "production",
+        "--script",
+        &script(state.path()),
+        "--health",
+        &health,
+        "--health-timeout",
+        "1",
+    ]);
+    let first = dso.json(&["deploy", "1", "--env", "production"]);
+    let id = first["deployment"]["id"].to_string();
+    assert!(dso.fails(&["approve", &id]).contains("cannot approve"));
+    assert_eq!(
+        dso.json(&["--user", "bob", "approve", &id])["deployment"]["status"],
+        "succeeded"
+    );
+    let second = dso.json(&["deploy", "2", "--env", "production"]);
+    let id2 = second["deployment"]["id"].to_string();
+    let out = dso.run(&["--user", "bob", "approve", &id2, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let done: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(done["deployment"]["status"], "failed");
+    assert_eq!(done["rollback"]["release"], "1");
+    assert_eq!(done["rollback"]["status"], "succeeded");
+    assert_eq!(std::fs::read_to_string(&current).unwrap(), "release one\n");
+    let file = dso.path().join("alert.json");
+    std::fs::write(
+        &file,
+        r#"{"alerts":[{"name":"Down","status":"firing","env":"production","service":"product"}]}"#,
+    )
+    .unwrap();
+    dso.ok(&["alert", "ingest", file.to_str().unwrap()]);
+    let inc = dso.json(&["incident", "list"])[0].clone();
+    assert_eq!(
+        inc["deployment"], done["rollback"]["id"],
+        "the latest deployment is the rollback"
+    );
+    assert!(dso.json(&["audit", "verify"])["problem"].is_null());
+    rt.block_on(db.drop_now());
+}
+
+#[test]
+fn a_deployment_whose_dso_was_killed_is_marked_interrupted() {
+    let (dso, _product) = two_releases();
+    let state = tempfile::tempdir().unwrap();
+    let marker = state.path().join("started");
+    let command = format!("touch {} && sleep 2", marker.display());
+    dso.ok(&["env", "set", "staging", "--script", &command]);
+    let mut child = dso
+        .command(&["deploy", "1", "--env", "staging"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !marker.exists() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the script never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The next dso command notices.
+    let ds = dso.json(&["deployments"]);
+    assert_eq!(ds[0]["status"], "interrupted", "{ds}");
+    let ev = dso.json(&[
+        "audit",
+        "log",
+        "--type",
+        "dev.cdeventsx.dso.deployment.interrupted.0.1.0",
+    ]);
+    assert_eq!(ev.as_array().unwrap().len(), 1);
+    assert_eq!(ev[0]["data"]["customData"]["release"], "1");
+    // Only once.
+    dso.ok(&["deployments"]);
+    assert_eq!(
+        dso.json(&[
+            "audit",
+            "log",
+            "--type",
+            "dev.cdeventsx.dso.deployment.interrupted.0.1.0"
+        ])
+        .as_array()
+        .unwrap()
+        .len(),
+        1
+    );
+}

@@ -1,0 +1,12 @@
+DROP TABLE incident_timeline;
+DROP INDEX incidents_open;
+DROP TABLE incidents;
+DROP TABLE slos;
+DROP INDEX samples_monitor;
+DROP TABLE samples;
+DROP TABLE monitors;
+DROP TABLE approvals;
+DROP INDEX deployments_env;
+DROP TABLE deployments;
+DROP TABLE releases;
+DROP TABLE environments;
