@@ -3,7 +3,9 @@
 # PIM as data, record the Plan DevSecOps exchanges (PIM Table 2, Fig 6) as
 # events acting in their PIM roles, run the example product's pipeline
 # (examples/inventory: build, unit tests, smoke test, package; every job
-# sandboxed), then list the log and verify its hash chain.
+# sandboxed), write its SBOM, sign a release from the run and deploy it to
+# staging (Fig 18: integrity check first), then list the log and verify its
+# hash chain.
 # Usage: scripts/main-job.sh [WORKSPACE_DIR]   (default: a new temporary directory)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +52,17 @@ git -C "$product" -c user.name=dso -c user.email=dso@example.org commit -q -m "I
 "$dso" run --repo "$product"
 "$dso" runs show 1
 "$dso" artifacts 1
+"$dso" sbom "$product" --format cyclonedx-json > "$(dirname "$ws")/inventory.cdx.json"
+echo "SBOM: $(dirname "$ws")/inventory.cdx.json"
+
+echo; echo "== Deploy Product (Fig 18): a signed release, its integrity check, a deployment"
+"$dso" release create 1.0.0 --run 1
+"$dso" release verify 1.0.0
+staging="$(dirname "$ws")/staging"
+mkdir -p "$staging"
+"$dso" env set staging --script "cp -r \"\$DSO_ARTIFACT_DIR\"/. '$staging'/ && echo deployed \$DSO_RELEASE to \$DSO_ENV"
+"$dso" deploy 1.0.0 --env staging
+ls -l "$staging"
 
 echo; echo "== the event log"
 "$dso" audit log -n 5

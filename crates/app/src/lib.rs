@@ -10,6 +10,7 @@
 //! - [`events`]: emitting, importing and listing events; verifying the chain.
 //! - [`model`]: querying the PIM as data.
 //! - [`scan`]: secret detection and static analysis of code on disk.
+//! - [`assurance`]: advisories, SCA, SBOM, OpenVEX, SARIF import and the findings store with triage.
 //! - [`monitoring`]: monitors and `dso monitor run`, uptime, SLOs, alert intake, incidents.
 //! - [`operational`]: environments, signed releases, deployments, approvals, rollback; [`probe`] HTTP and TCP probes.
 //! - [`requirements`], [`backlog`], [`exchange`]: the Governance domain's repositories and flows.
@@ -17,6 +18,7 @@
 
 pub mod access;
 pub mod artifacts;
+pub mod assurance;
 pub mod backlog;
 pub mod context;
 pub mod error;

@@ -5,6 +5,7 @@
 //! rendered by miette: one line of cause, then help.
 
 mod access;
+mod assurance;
 mod audit;
 mod backlog;
 mod exchange;
@@ -78,7 +79,8 @@ enum Command {
     /// Read and verify the tamper-evident event log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
-    /// Scan code: secrets, static analysis (no workspace needed).
+    /// Scan a tree: software composition analysis (`sca`), secrets
+    /// (`secrets`) and static analysis (`sast`; the last two need no workspace).
     #[command(subcommand)]
     Scan(scan::ScanCommand),
     /// Users of the workspace.
@@ -108,6 +110,18 @@ enum Command {
     /// Policy gates as code (Rego): evaluate a gate over a run's evidence.
     #[command(subcommand)]
     Gate(gate::GateCommand),
+    /// The advisory database: import OSV, RustSec, PyPA and Go advisories; show one.
+    #[command(subcommand)]
+    Advisories(assurance::AdvisoriesCommand),
+    /// The findings store: list, show, triage, import SARIF.
+    #[command(subcommand)]
+    Findings(assurance::FindingsCommand),
+    /// Software bill of materials: write CycloneDX or SPDX JSON from the
+    /// lockfiles under PATH, or read one (`dso sbom import FILE`).
+    Sbom(assurance::SbomArgs),
+    /// OpenVEX: import statements (not_affected suppresses SCA findings), export findings.
+    #[command(subcommand)]
+    Vex(assurance::VexCommand),
     /// Run the pipeline (.dso/pipeline.yaml) of a commit, every job sandboxed.
     Run(pipeline::RunArgs),
     /// List pipeline runs, newest first; `dso runs show RUN` for one.
@@ -280,7 +294,7 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Model(args) => model::run(&args),
         Command::Event(command) => audit::run_event(&open, command).await,
         Command::Audit(command) => audit::run_audit(&open, command).await,
-        Command::Scan(command) => scan::run(command),
+        Command::Scan(command) => scan::run(&open, command).await,
         Command::User(command) => access::run_user(&open, command).await,
         Command::Role(command) => access::run_role(&open, command).await,
         Command::Token(command) => access::run_token(&open, command).await,
@@ -293,6 +307,10 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Exchange(command) => exchange::run(&open, command).await,
         Command::Trace(args) => trace::run(&open, args).await,
         Command::Gate(command) => gate::run(&open, command).await,
+        Command::Advisories(command) => assurance::run_advisories(&open, command).await,
+        Command::Findings(command) => assurance::run_findings(&open, command).await,
+        Command::Sbom(args) => assurance::run_sbom(&open, args).await,
+        Command::Vex(command) => assurance::run_vex(&open, command).await,
         Command::Run(args) => pipeline::run(&open, args).await,
         Command::Runs(args) => pipeline::runs(&open, args).await,
         Command::Logs { run, job } => pipeline::logs(&open, run, job).await,

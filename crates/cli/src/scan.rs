@@ -12,6 +12,9 @@ use crate::output;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ScanCommand {
+    /// `dso scan sca` (crates/cli/src/assurance.rs): it uses the workspace's advisories.
+    #[command(flatten)]
+    Sca(crate::assurance::ScanCommand),
     /// Detect secrets (provider tokens, private keys, hard-coded passwords).
     ///
     /// Honours .gitignore and a .dsoignore at PATH (path patterns and
@@ -76,8 +79,9 @@ pub struct SastArgs {
     fail_on_findings: bool,
 }
 
-pub fn run(command: ScanCommand) -> miette::Result<ExitCode> {
+pub async fn run(open: &dso_app::OpenOptions, command: ScanCommand) -> miette::Result<ExitCode> {
     match command {
+        ScanCommand::Sca(command) => crate::assurance::run_scan(open, command).await,
         ScanCommand::Secrets(args) => secrets(args),
         ScanCommand::Sast(args) => sast(args),
     }

@@ -10,6 +10,7 @@
 //! Architecture invariant: no other crate depends on sqlx, and no type of
 //! this crate's API mentions sqlx.
 
+mod assurance;
 mod events;
 mod governance;
 mod operational;
@@ -26,6 +27,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use assurance::{AdvisoryRecordRow, AdvisoryRow, FindingQuery, FindingRow, VexRow};
 pub use events::{AppendedEntry, EventQuery};
 pub use governance::{
     CommitLinkRow, DocumentRow, FlowRow, IdKind, ItemRow, RequirementRow, RequirementVersionRow,

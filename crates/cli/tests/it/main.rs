@@ -1,5 +1,6 @@
 //! End-to-end tests of the `dso` binary, each in its own temporary workspace.
 
+mod assurance;
 mod audit;
 mod governance;
 mod model;

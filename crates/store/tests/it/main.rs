@@ -1,6 +1,7 @@
 //! The storage suite: every test runs against a fresh SQLite file and, when
 //! `DSO_TEST_POSTGRES_URL` is set, against a fresh PostgreSQL database.
 
+mod assurance;
 mod events;
 mod governance;
 mod operational;

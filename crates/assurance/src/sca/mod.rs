@@ -1,0 +1,246 @@
+//! Software composition analysis: packages against advisories.
+//!
+//! A package is affected by an advisory's `affected` entry for its
+//! (ecosystem, normalised name) when:
+//! - its version is in the entry's explicit `versions` list; or
+//! - an ECOSYSTEM or SEMVER range admits it, per the OSV evaluation: events
+//!   sorted by version, `introduced` opens, `fixed` closes (at or above it
+//!   is safe), `last_affected` closes above it, `limit` bounds the range; or
+//! - for RustSec entries, it satisfies no `patched` and no `unaffected`
+//!   requirement.
+//!
+//! Versions are compared with the ecosystem's own rules
+//! ([`crate::versions::compare`]); a version that cannot be compared never
+//! matches a range (it is reported by the caller as unknown, not as safe or
+//! affected). GIT ranges name commits, not releases, and are not evaluated.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::advisories::{Advisory, Affected, RangeEvent, RangeKind, Severity};
+use crate::lockfiles::Package;
+use crate::versions::{self, Ecosystem};
+
+/// One vulnerable package.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScaFinding {
+    pub ecosystem: Ecosystem,
+    pub package: String,
+    pub version: String,
+    pub file: String,
+    pub line: Option<usize>,
+    pub advisory: String,
+    pub aliases: Vec<String>,
+    pub severity: Severity,
+    pub cvss_score: Option<f64>,
+    pub summary: String,
+    /// The smallest version above the installed one that fixes it.
+    pub fixed: Option<String>,
+    /// RustSec informational kind (`unmaintained`, `unsound`, `notice`).
+    pub informational: Option<String>,
+    pub cwes: Vec<String>,
+}
+
+/// Advisories indexed by (ecosystem, normalised package name).
+#[derive(Debug, Default)]
+pub struct Index {
+    advisories: Vec<Advisory>,
+    by_package: HashMap<(Ecosystem, String), Vec<usize>>,
+}
+
+impl Index {
+    pub fn new(advisories: Vec<Advisory>) -> Index {
+        let mut by_package: HashMap<(Ecosystem, String), Vec<usize>> = HashMap::new();
+        for (i, a) in advisories.iter().enumerate() {
+            for key in a.packages() {
+                by_package.entry(key).or_default().push(i);
+            }
+        }
+        Index {
+            advisories,
+            by_package,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.advisories.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.advisories.is_empty()
+    }
+
+    /// Every finding for `packages`, in package order then advisory id.
+    pub fn scan(&self, packages: &[Package]) -> Vec<ScaFinding> {
+        let mut out = Vec::new();
+        for p in packages {
+            if p.is_from_vcs_or_path() {
+                continue;
+            }
+            let key = (p.ecosystem.clone(), p.ecosystem.normalize_name(&p.name));
+            let Some(ids) = self.by_package.get(&key) else {
+                continue;
+            };
+            let mut hits: Vec<ScaFinding> = Vec::new();
+            for &i in ids {
+                let a = &self.advisories[i];
+                let entries: Vec<&Affected> = a
+                    .affected
+                    .iter()
+                    .filter(|e| {
+                        e.ecosystem == p.ecosystem && e.ecosystem.normalize_name(&e.name) == key.1
+                    })
+                    .collect();
+                if !entries.iter().any(|e| is_affected(e, &p.version)) {
+                    continue;
+                }
+                let fixed = entries
+                    .iter()
+                    .filter_map(|e| smallest_fix(e, &p.version))
+                    .min_by(|x, y| {
+                        versions::compare(&p.ecosystem, x, y).unwrap_or(Ordering::Equal)
+                    });
+                if hits.iter().any(|h| h.advisory == a.id) {
+                    continue;
+                }
+                hits.push(ScaFinding {
+                    ecosystem: p.ecosystem.clone(),
+                    package: p.name.clone(),
+                    version: p.version.clone(),
+                    file: p.file.clone(),
+                    line: p.line,
+                    advisory: a.id.clone(),
+                    aliases: a.aliases.clone(),
+                    severity: a.severity,
+                    cvss_score: a.cvss_score,
+                    summary: a.summary.clone(),
+                    fixed,
+                    informational: a.informational.clone(),
+                    cwes: a.cwes.clone(),
+                });
+            }
+            hits.sort_by(|x, y| x.advisory.cmp(&y.advisory));
+            out.extend(hits);
+        }
+        out
+    }
+}
+
+/// Whether `version` is affected according to one `affected` entry.
+pub fn is_affected(entry: &Affected, version: &str) -> bool {
+    let eco = &entry.ecosystem;
+    if entry
+        .versions
+        .iter()
+        .any(|v| v == version || versions::compare(eco, v, version) == Some(Ordering::Equal))
+    {
+        return true;
+    }
+    if let Some(cargo) = &entry.cargo {
+        let satisfies = |reqs: &[String]| {
+            reqs.iter()
+                .any(|r| versions::cargo_satisfies(r, version).unwrap_or(false))
+        };
+        if semver::Version::parse(version).is_err() {
+            return false;
+        }
+        return !satisfies(&cargo.patched) && !satisfies(&cargo.unaffected);
+    }
+    entry
+        .ranges
+        .iter()
+        .filter(|r| r.kind != RangeKind::Git)
+        .any(|r| range_affects(eco, &r.events, version))
+}
+
+fn event_version(e: &RangeEvent) -> &str {
+    match e {
+        RangeEvent::Introduced(v)
+        | RangeEvent::Fixed(v)
+        | RangeEvent::LastAffected(v)
+        | RangeEvent::Limit(v) => v,
+    }
+}
+
+/// The OSV range evaluation over sorted events.
+fn range_affects(eco: &Ecosystem, events: &[RangeEvent], version: &str) -> bool {
+    if !versions::is_valid(eco, version) {
+        return false;
+    }
+    let cmp = |a: &str, b: &str| -> Option<Ordering> {
+        match (a == "0", b == "0") {
+            (true, true) => Some(Ordering::Equal),
+            (true, false) => Some(Ordering::Less),
+            (false, true) => Some(Ordering::Greater),
+            _ => versions::compare(eco, a, b),
+        }
+    };
+    // Events whose version does not parse make the range unusable.
+    if events
+        .iter()
+        .any(|e| event_version(e) != "0" && !versions::is_valid(eco, event_version(e)))
+    {
+        return false;
+    }
+    let mut sorted: Vec<&RangeEvent> = events.iter().collect();
+    sorted.sort_by(|a, b| cmp(event_version(a), event_version(b)).unwrap_or(Ordering::Equal));
+    for e in &sorted {
+        if let RangeEvent::Limit(l) = e
+            && cmp(version, l) != Some(Ordering::Less)
+        {
+            return false;
+        }
+    }
+    let mut affected = false;
+    for e in sorted {
+        match e {
+            RangeEvent::Introduced(v) => {
+                if cmp(version, v).is_some_and(|o| o != Ordering::Less) {
+                    affected = true;
+                }
+            }
+            RangeEvent::Fixed(v) => {
+                if cmp(version, v).is_some_and(|o| o != Ordering::Less) {
+                    affected = false;
+                }
+            }
+            RangeEvent::LastAffected(v) => {
+                if cmp(version, v) == Some(Ordering::Greater) {
+                    affected = false;
+                }
+            }
+            RangeEvent::Limit(_) => {}
+        }
+    }
+    affected
+}
+
+/// The smallest fixing version above `version` named by an entry.
+pub fn smallest_fix(entry: &Affected, version: &str) -> Option<String> {
+    let eco = &entry.ecosystem;
+    let mut candidates: Vec<String> = Vec::new();
+    if let Some(cargo) = &entry.cargo {
+        candidates.extend(
+            cargo
+                .patched
+                .iter()
+                .filter_map(|r| versions::cargo_req_floor(r)),
+        );
+    }
+    for r in entry.ranges.iter().filter(|r| r.kind != RangeKind::Git) {
+        for e in &r.events {
+            if let RangeEvent::Fixed(v) = e {
+                candidates.push(v.clone());
+            }
+        }
+    }
+    candidates
+        .into_iter()
+        .filter(|c| versions::compare(eco, c, version) == Some(Ordering::Greater))
+        .min_by(|a, b| versions::compare(eco, a, b).unwrap_or(Ordering::Equal))
+}
+
+#[cfg(test)]
+mod tests;

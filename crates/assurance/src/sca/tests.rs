@@ -1,0 +1,250 @@
+//! Matching real lockfiles against real (and hand-written OSV) advisories.
+
+use std::path::PathBuf;
+
+use super::{Index, ScaFinding, is_affected};
+use crate::advisories::load::load_path;
+use crate::advisories::merge::merge;
+use crate::advisories::{Affected, Range, RangeEvent, RangeKind};
+use crate::lockfiles::{detect, parse};
+use crate::versions::Ecosystem;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+fn index() -> Index {
+    let mut all = Vec::new();
+    for dir in ["rustsec", "pypa", "go", "ghsa"] {
+        all.extend(
+            load_path(&root().join("advisories").join(dir))
+                .expect("fixture")
+                .advisories,
+        );
+    }
+    Index::new(merge(all))
+}
+
+fn scan(rel: &str) -> Vec<ScaFinding> {
+    let path = root().join("lockfiles").join(rel);
+    let name = path
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    let text = std::fs::read_to_string(&path).expect("fixture");
+    let packages = parse(detect(&name).expect("lockfile"), rel, &text).expect("parses");
+    index().scan(&packages)
+}
+
+fn ids(findings: &[ScaFinding]) -> Vec<String> {
+    findings
+        .iter()
+        .map(|f| format!("{}@{} {}", f.package, f.version, f.advisory))
+        .collect()
+}
+
+#[test]
+fn cargo_lock_against_rustsec() {
+    let f = scan("Cargo.lock");
+    let ids = ids(&f);
+    // vector 2021-05 pinned smallvec 1.6.1, the very version that fixed
+    // RUSTSEC-2021-0003 (and its merged GHSA twin): not affected.
+    assert!(!ids.iter().any(|i| i.starts_with("smallvec")), "{ids:#?}");
+    for expected in [
+        "chrono@0.4.19 RUSTSEC-2020-0159",
+        "time@0.1.44 RUSTSEC-2020-0071",
+        "tokio@1.5.0 RUSTSEC-2021-0124",
+        "hyper@0.14.8 RUSTSEC-2021-0078",
+    ] {
+        assert!(ids.contains(&expected.to_owned()), "{expected}: {ids:#?}");
+    }
+    let tokio = f
+        .iter()
+        .find(|f| f.advisory == "RUSTSEC-2021-0124")
+        .expect("found");
+    assert_eq!(
+        tokio.fixed.as_deref(),
+        Some("1.8.4"),
+        "smallest fix above 1.5.0"
+    );
+    assert!(tokio.aliases.iter().any(|a| a.starts_with("CVE-")));
+    // Every finding is on a package of the lockfile with a RustSec id.
+    assert!(
+        f.iter().all(|f| f.advisory.starts_with("RUSTSEC-")),
+        "{ids:#?}"
+    );
+    // The withdrawn `markdown` advisory is never reported.
+    assert!(!ids.iter().any(|i| i.contains("RUSTSEC-2022-0044")));
+}
+
+#[test]
+fn requirements_against_pypa() {
+    let f = scan("requirements.txt");
+    let ids = ids(&f);
+    assert!(
+        ids.contains(&"PyYAML@5.1 PYSEC-2020-176".to_owned()),
+        "{ids:#?}"
+    );
+    assert!(
+        ids.iter().any(|i| i.starts_with("Django@4.2 PYSEC-2023-")),
+        "{ids:#?}"
+    );
+    assert!(
+        ids.iter().any(|i| i.starts_with("sqlparse@0.3.1 ")),
+        "{ids:#?}"
+    );
+    // PyYAML 5.1 is above PYSEC-2018-49's fix (5.1), so not affected by it.
+    assert!(!ids.contains(&"PyYAML@5.1 PYSEC-2018-49".to_owned()));
+    let yaml = f
+        .iter()
+        .find(|f| f.advisory == "PYSEC-2020-176")
+        .expect("found");
+    assert_eq!(yaml.fixed.as_deref(), Some("5.2b1"));
+}
+
+#[test]
+fn go_pseudo_versions_against_go_vulndb() {
+    let f = scan("go.mod");
+    let ids = ids(&f);
+    // x/crypto at a 2021-11 pseudo-version: fixed by a 2022-03 pseudo-version
+    // (GO-2021-0356) and by 0.17.0 (GO-2023-2402); GO-2020-0012 was fixed in 2020.
+    assert!(ids.iter().any(|i| i.ends_with("GO-2021-0356")), "{ids:#?}");
+    assert!(ids.iter().any(|i| i.ends_with("GO-2023-2402")), "{ids:#?}");
+    assert!(!ids.iter().any(|i| i.ends_with("GO-2020-0012")), "{ids:#?}");
+}
+
+#[test]
+fn other_ecosystems_against_hand_written_osv() {
+    for (rel, expect) in [
+        (
+            "handwritten/yarn-classic/yarn.lock",
+            "lodash@4.17.11 GHSA-jf85-cpcp-j695",
+        ),
+        (
+            "handwritten/yarn-berry/yarn.lock",
+            "lodash@4.17.11 GHSA-jf85-cpcp-j695",
+        ),
+        (
+            "handwritten/pnpm9/pnpm-lock.yaml",
+            "lodash@4.17.11 GHSA-jf85-cpcp-j695",
+        ),
+        (
+            "handwritten/maven/pom.xml",
+            "org.apache.logging.log4j:log4j-core@2.14.1 GHSA-jfh8-c2jp-5v3q",
+        ),
+        (
+            "handwritten/ruby/Gemfile.lock",
+            "nokogiri@1.13.3 GHSA-v6gp-9mmm-c6p5",
+        ),
+        (
+            "handwritten/php/composer.lock",
+            "guzzlehttp/psr7@2.1.0 GHSA-wxmh-65f7-jcvw",
+        ),
+        ("handwritten/uv/uv.lock", "pyyaml@5.3 PYSEC-2020-96"),
+    ] {
+        let f = scan(rel);
+        assert!(
+            ids(&f).contains(&expect.to_owned()),
+            "{rel}: {:#?}",
+            ids(&f)
+        );
+    }
+    // log4j 2.15.0 in the Gradle lockfile is fixed.
+    assert!(scan("handwritten/gradle/gradle.lockfile").is_empty());
+}
+
+#[test]
+fn osv_range_edge_cases() {
+    let entry = |eco: Ecosystem, events: Vec<RangeEvent>, versions: Vec<&str>| Affected {
+        ecosystem: eco,
+        name: "p".into(),
+        ranges: vec![Range {
+            kind: RangeKind::Ecosystem,
+            events,
+        }],
+        versions: versions.into_iter().map(str::to_owned).collect(),
+        cargo: None,
+    };
+    use RangeEvent::*;
+    let two_windows = entry(
+        Ecosystem::PyPI,
+        vec![
+            Introduced("4.0".into()),
+            Fixed("4.3".into()),
+            Introduced("5.0".into()),
+            Fixed("5.2".into()),
+        ],
+        vec![],
+    );
+    for (v, want) in [
+        ("3.9", false),
+        ("4.0", true),
+        ("4.3rc1", true),
+        ("4.3", false),
+        ("4.3.post1", false),
+        ("5.1.dev0", true),
+        ("5.2", false),
+        ("1!4.1", false),
+    ] {
+        assert_eq!(is_affected(&two_windows, v), want, "PyPI {v}");
+    }
+    let last = entry(
+        Ecosystem::Npm,
+        vec![Introduced("0".into()), LastAffected("1.2.3".into())],
+        vec![],
+    );
+    for (v, want) in [
+        ("0.0.1", true),
+        ("1.2.3", true),
+        ("1.2.4-rc.1", false),
+        ("1.2.4", false),
+    ] {
+        assert_eq!(is_affected(&last, v), want, "npm {v}");
+    }
+    let limited = entry(
+        Ecosystem::Go,
+        vec![Introduced("1.0.0".into()), Limit("1.5.0".into())],
+        vec!["2.0.0"],
+    );
+    for (v, want) in [
+        ("0.9.0", false),
+        ("1.4.9", true),
+        ("1.5.0", false),
+        ("2.0.0", true),
+    ] {
+        assert_eq!(is_affected(&limited, v), want, "Go {v}");
+    }
+    let maven = entry(
+        Ecosystem::Maven,
+        vec![Introduced("2.0-beta9".into()), Fixed("2.3.1".into())],
+        vec![],
+    );
+    for (v, want) in [
+        ("2.0-alpha1", false),
+        ("2.0-beta9", true),
+        ("2.0-rc1", true),
+        ("2.0", true),
+        ("2.3", true),
+        ("2.3.1", false),
+    ] {
+        assert_eq!(is_affected(&maven, v), want, "Maven {v}");
+    }
+    // A version that does not parse is never matched by a range.
+    assert!(!is_affected(&two_windows, "not a version"));
+}
+
+#[test]
+fn git_and_path_sources_are_not_registry_packages() {
+    use crate::lockfiles::Package;
+    let mut registry = Package::new(Ecosystem::CratesIo, "tokio", "1.5.0", "Cargo.lock");
+    registry.source = Some("registry+https://github.com/rust-lang/crates.io-index".into());
+    let mut git = registry.clone();
+    git.source = Some("git+https://github.com/tokio-rs/tokio?rev=abc#abc".into());
+    let index = index();
+    assert!(!index.scan(&[registry]).is_empty());
+    assert!(
+        index.scan(&[git]).is_empty(),
+        "cargo-audit skips git sources too"
+    );
+}

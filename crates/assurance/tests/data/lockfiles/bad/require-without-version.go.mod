@@ -1,0 +1,5 @@
+module example.com/m
+
+require (
+	golang.org/x/text
+)

@@ -1,0 +1,11 @@
+DROP TABLE vex_statements;
+DROP INDEX findings_status;
+DROP INDEX findings_scope_status;
+DROP TABLE findings;
+DROP INDEX advisory_packages_advisory;
+DROP TABLE advisory_packages;
+DROP TABLE advisory_index;
+DROP INDEX advisory_aliases_advisory;
+DROP TABLE advisory_aliases;
+DROP TABLE advisories;
+DROP TABLE advisory_records;
