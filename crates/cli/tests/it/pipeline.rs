@@ -306,6 +306,16 @@ fn an_unknown_secret_is_a_clear_error() {
     );
 }
 
+/// A `sleep` argument no other test process on this machine uses: the
+/// suites of several checkouts may run at the same time.
+fn unique_sleep(base: u32) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{base}.{}{:09}", std::process::id(), nanos)
+}
+
 fn processes_with(token: &str) -> Vec<String> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
@@ -322,15 +332,18 @@ fn processes_with(token: &str) -> Vec<String> {
 #[test]
 fn a_hanging_job_is_killed_at_its_timeout_with_nothing_left_behind() {
     let dso = Dso::init();
-    let pipeline = "jobs:\n  hang:\n    activity: unit-test\n    timeout: 1s\n    run: |\n      sleep 4711.5 &\n      (sleep 4711.5 &)\n      echo waiting\n      sleep 4711.5\n";
-    let repo = repo(&dso, pipeline, &[]);
+    let token = unique_sleep(4711);
+    let pipeline = format!(
+        "jobs:\n  hang:\n    activity: unit-test\n    timeout: 1s\n    run: |\n      sleep {token} &\n      (sleep {token} &)\n      echo waiting\n      sleep {token}\n"
+    );
+    let repo = repo(&dso, &pipeline, &[]);
     let started = Instant::now();
     let (code, out, _) = run(&dso, &repo, &[]);
     assert_eq!(code, 1, "{out}");
     assert!(started.elapsed() < Duration::from_secs(30));
     assert_eq!(job(&jobs(&dso, 1), "hang")["detail"], "timed out after 1s");
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(processes_with("4711.5"), Vec::<String>::new());
+    assert_eq!(processes_with(&token), Vec::<String>::new());
 }
 
 #[test]
@@ -362,9 +375,10 @@ fn jobs_have_no_network_unless_they_ask() {
 #[test]
 fn a_sigkilled_run_is_marked_interrupted_and_leaves_no_job_behind() {
     let dso = Dso::init();
+    let token = unique_sleep(5813);
     let repo = repo(
         &dso,
-        "jobs:\n  slow: { activity: build, run: 'echo go; sleep 5813.5' }\n",
+        &format!("jobs:\n  slow: {{ activity: build, run: 'echo go; sleep {token}' }}\n"),
         &[],
     );
     let mut child = dso
@@ -373,7 +387,7 @@ fn a_sigkilled_run_is_marked_interrupted_and_leaves_no_job_behind() {
         .spawn()
         .unwrap();
     let started = Instant::now();
-    while processes_with("5813.5").is_empty() {
+    while processes_with(&token).is_empty() {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "the job never started"
@@ -384,7 +398,7 @@ fn a_sigkilled_run_is_marked_interrupted_and_leaves_no_job_behind() {
     child.wait().unwrap();
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(
-        processes_with("5813.5"),
+        processes_with(&token),
         Vec::<String>::new(),
         "the job outlived its runner"
     );
@@ -408,9 +422,12 @@ fn a_sigkilled_run_is_marked_interrupted_and_leaves_no_job_behind() {
 #[test]
 fn ctrl_c_cancels_the_run_and_kills_every_job() {
     let dso = Dso::init();
+    let token = unique_sleep(6143);
     let repo = repo(
         &dso,
-        "jobs:\n  slow: { activity: build, run: 'sleep 6143.5' }\n  after: { activity: unit-test, needs: [slow], run: 'echo never' }\n",
+        &format!(
+            "jobs:\n  slow: {{ activity: build, run: 'sleep {token}' }}\n  after: {{ activity: unit-test, needs: [slow], run: 'echo never' }}\n"
+        ),
         &[],
     );
     let child = dso
@@ -419,7 +436,7 @@ fn ctrl_c_cancels_the_run_and_kills_every_job() {
         .spawn()
         .unwrap();
     let started = Instant::now();
-    while processes_with("6143.5").is_empty() {
+    while processes_with(&token).is_empty() {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "the job never started"
@@ -438,7 +455,7 @@ fn ctrl_c_cancels_the_run_and_kills_every_job() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    assert_eq!(processes_with("6143.5"), Vec::<String>::new());
+    assert_eq!(processes_with(&token), Vec::<String>::new());
     let jobs = jobs(&dso, 1);
     assert_eq!(job(&jobs, "slow")["status"], "cancelled");
     assert_eq!(job(&jobs, "after")["status"], "cancelled");

@@ -177,7 +177,7 @@ fn hanging_job(token: &str, isolate: bool) -> (JobOutput, Vec<String>, Duration)
 
 #[test]
 fn a_hanging_job_is_killed_at_its_timeout_with_nothing_left_behind() {
-    let token = "3517.25";
+    let token = &format!("3517.{}25", std::process::id());
     let (out, lines, elapsed) = hanging_job(token, true);
     assert_eq!(out.end, JobEnd::TimedOut);
     assert_eq!(lines.first().map(String::as_str), Some("started"));
@@ -188,7 +188,7 @@ fn a_hanging_job_is_killed_at_its_timeout_with_nothing_left_behind() {
 
 #[test]
 fn without_isolation_the_process_group_is_still_killed() {
-    let token = "3517.75";
+    let token = &format!("3517.{}75", std::process::id());
     let (out, _lines, _) = hanging_job(token, false);
     assert_eq!(out.end, JobEnd::TimedOut);
     std::thread::sleep(Duration::from_millis(200));
