@@ -94,13 +94,36 @@ pub async fn run_job(
         Ok(w) => w,
         Err(err) => return failed(format!("cannot duplicate a pipe: {err}"), log),
     };
-    let spec_json = serde_json::to_string(&spec.sandbox).expect("a sandbox spec always serialises");
-    let mut cmd = tokio::process::Command::new(&spec.trampoline);
-    cmd.arg(SANDBOX_ARG)
-        .env_clear()
-        .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .env(SPEC_VAR, spec_json)
-        .stdin(Stdio::null())
+    let mut cmd = if spec.sandbox.isolate {
+        let spec_json =
+            serde_json::to_string(&spec.sandbox).expect("a sandbox spec always serialises");
+        let mut cmd = tokio::process::Command::new(&spec.trampoline);
+        cmd.arg(SANDBOX_ARG)
+            .env_clear()
+            .envs(spec.env.iter().map(|(k, v)| (k, v)))
+            .env(SPEC_VAR, spec_json);
+        cmd
+    } else {
+        // Without isolation the trampoline would only set limits and start
+        // the program: do that here and save a process start per job.
+        let Some((program, args)) = spec.sandbox.argv.split_first() else {
+            return failed("no program to run".into(), log);
+        };
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.args(args)
+            .current_dir(&spec.sandbox.workdir)
+            .env_clear()
+            .envs(spec.env.iter().map(|(k, v)| (k, v)));
+        let (cpu, memory) = (spec.sandbox.cpu_seconds, spec.sandbox.memory_bytes);
+        // SAFETY: the closure runs between fork and exec and makes only
+        // async-signal-safe system calls (getrlimit, setrlimit, prctl); it
+        // allocates nothing.
+        unsafe {
+            cmd.pre_exec(move || crate::sandbox::limit_self(cpu, memory));
+        }
+        cmd
+    };
+    cmd.stdin(Stdio::null())
         .stdout(writer)
         .stderr(writer2)
         .process_group(0)

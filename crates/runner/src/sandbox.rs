@@ -18,9 +18,10 @@
 //! 5. waits for the child and exits with its status (128 + signal number
 //!    when it was killed).
 //!
-//! With `isolate: false` steps 3 and 4's restrictions are skipped (the job
-//! still gets its own process group and limits); a failure to set up the
-//! sandbox exits with status [`SETUP_FAILED`] and a message on stderr.
+//! With `isolate: false` the runner does not use the trampoline at all: it
+//! starts the program itself in its own process group with the same limits
+//! (see `limit_self`). A failure to set up the sandbox exits with status
+//! [`SETUP_FAILED`] and a message on stderr.
 
 use std::ffi::CString;
 use std::path::PathBuf;
@@ -124,6 +125,30 @@ fn set_limits(spec: &SandboxSpec) -> Result<(), String> {
     }
     if let Some(bytes) = spec.memory_bytes {
         lower(Resource::RLIMIT_AS, "RLIMIT_AS", bytes)?;
+    }
+    Ok(())
+}
+
+/// For a job run without isolation, from between fork and exec: die with
+/// the runner, and lower the CPU and address-space limits.
+///
+/// Makes only async-signal-safe system calls and allocates nothing.
+pub(crate) fn limit_self(
+    cpu_seconds: Option<u64>,
+    memory_bytes: Option<u64>,
+) -> std::io::Result<()> {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let to_io = |err: nix::errno::Errno| std::io::Error::from_raw_os_error(err as i32);
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).map_err(to_io)?;
+    for (resource, wanted) in [
+        (Resource::RLIMIT_CPU, cpu_seconds),
+        (Resource::RLIMIT_AS, memory_bytes),
+    ] {
+        if let Some(wanted) = wanted {
+            let (_, hard) = getrlimit(resource).map_err(to_io)?;
+            let value = wanted.min(hard);
+            setrlimit(resource, value, value).map_err(to_io)?;
+        }
     }
     Ok(())
 }

@@ -271,3 +271,16 @@ fn masker_forms() {
     );
     assert_eq!(Masker::none().mask("hunter2!"), "hunter2!");
 }
+
+#[test]
+fn cpu_and_memory_limits_apply_with_and_without_isolation() {
+    for isolate in [true, false] {
+        let mut job = Job::new("ulimit -t; ulimit -v");
+        job.spec.sandbox.isolate = isolate;
+        job.spec.sandbox.cpu_seconds = Some(77);
+        job.spec.sandbox.memory_bytes = Some(4 * 1024 * 1024 * 1024);
+        let (out, lines) = job.run();
+        assert!(out.end.succeeded(), "{lines:?}");
+        assert_eq!(lines, ["77", "4194304"], "isolate: {isolate}");
+    }
+}
