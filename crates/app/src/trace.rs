@@ -174,14 +174,33 @@ pub async fn map_tests(ctx: &Context, name: &str, text: &str) -> Result<usize, A
     Ok(n)
 }
 
-/// Reads JUnit files given as (name, text).
+/// Reads JUnit files given as (name, text), with the pipeline's JUnit
+/// parser (`dso_devtest::reports`): a case is `classname.name`.
 pub fn junit_results(files: &[(String, String)]) -> Result<Vec<TestResult>, AppError> {
+    use dso_devtest::reports::CaseOutcome;
     let mut all = Vec::new();
     for (name, text) in files {
-        all.extend(trace::parse_junit(name, text).map_err(|e| AppError::Input {
-            location: e.location,
-            message: e.message,
-        })?);
+        let report =
+            dso_devtest::reports::parse_junit(name, text).map_err(|e| AppError::Input {
+                location: name.clone(),
+                message: e.to_string(),
+            })?;
+        for suite in &report.suites {
+            for case in &suite.cases {
+                let id = match case.classname.as_deref().filter(|c| !c.is_empty()) {
+                    Some(class) => format!("{class}.{}", case.name),
+                    None => case.name.clone(),
+                };
+                let outcome = match case.outcome {
+                    CaseOutcome::Passed => trace::Outcome::Passed,
+                    CaseOutcome::Failed { .. } | CaseOutcome::Error { .. } => {
+                        trace::Outcome::Failed
+                    }
+                    CaseOutcome::Skipped { .. } => trace::Outcome::Skipped,
+                };
+                all.push(TestResult { case: id, outcome });
+            }
+        }
     }
     Ok(all)
 }

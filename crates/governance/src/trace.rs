@@ -155,113 +155,30 @@ pub fn classify(input: &TraceInput) -> Vec<RequirementTrace> {
         .collect()
 }
 
-/// A JUnit file that cannot be read.
+/// A mapping file that cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{location}: {message}")]
-pub struct JunitError {
+pub struct MappingError {
     pub location: String,
     pub message: String,
 }
 
-/// Reads the test cases of a JUnit XML report (`<testsuites>` or
-/// `<testsuite>` at the root). A case with `<failure>` or `<error>` failed,
-/// one with `<skipped>` was skipped, any other passed.
-pub fn parse_junit(name: &str, xml: &str) -> Result<Vec<TestResult>, JunitError> {
-    use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_str(xml);
-    let mut results = Vec::new();
-    let mut current: Option<TestResult> = None;
-    let err = |reader: &quick_xml::Reader<&[u8]>, message: String| {
-        let pos = reader.buffer_position() as usize;
-        let line = xml[..pos.min(xml.len())].matches('\n').count() + 1;
-        JunitError {
-            location: format!("{name}:{line}"),
-            message,
-        }
-    };
-    loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| err(&reader, format!("invalid XML: {e}")))?;
-        match event {
-            Event::Start(ref e) | Event::Empty(ref e) => {
-                let is_empty = matches!(event, Event::Empty(_));
-                match e.name().0 {
-                    "testcase" => {
-                        let mut class = None;
-                        let mut case = None;
-                        for attr in e.attributes() {
-                            let attr =
-                                attr.map_err(|e| err(&reader, format!("invalid attribute: {e}")))?;
-                            let value = attr
-                                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                                .map_err(|e| err(&reader, format!("invalid attribute value: {e}")))?
-                                .into_owned();
-                            match attr.key.0 {
-                                "classname" => class = Some(value),
-                                "name" => case = Some(value),
-                                _ => {}
-                            }
-                        }
-                        let case =
-                            case.ok_or_else(|| err(&reader, "a <testcase> has no `name`".into()))?;
-                        let id = match class.filter(|c| !c.is_empty()) {
-                            Some(c) => format!("{c}.{case}"),
-                            None => case,
-                        };
-                        let result = TestResult {
-                            case: id,
-                            outcome: Outcome::Passed,
-                        };
-                        if is_empty {
-                            results.push(result);
-                        } else {
-                            current = Some(result);
-                        }
-                    }
-                    "failure" | "error" => {
-                        if let Some(c) = current.as_mut() {
-                            c.outcome = Outcome::Failed;
-                        }
-                    }
-                    "skipped" => {
-                        if let Some(c) = current.as_mut()
-                            && c.outcome != Outcome::Failed
-                        {
-                            c.outcome = Outcome::Skipped;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            Event::End(ref e) if e.name().as_ref() == "testcase" => {
-                if let Some(c) = current.take() {
-                    results.push(c);
-                }
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-    Ok(results)
-}
-
 /// Reads a mapping file: lines `REQ-1: test case name` (several cases
 /// separated by `,`); `#` starts a comment.
-pub fn parse_mapping(name: &str, text: &str) -> Result<Vec<(String, String)>, JunitError> {
+pub fn parse_mapping(name: &str, text: &str) -> Result<Vec<(String, String)>, MappingError> {
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or_default().trim();
         if line.is_empty() {
             continue;
         }
-        let (req, cases) = line.split_once(':').ok_or_else(|| JunitError {
+        let (req, cases) = line.split_once(':').ok_or_else(|| MappingError {
             location: format!("{name}:{}", n + 1),
             message: "expected `REQUIREMENT: test case[, test case...]`".into(),
         })?;
         let req = req.trim();
         if !crate::requirement::valid_id(req) {
-            return Err(JunitError {
+            return Err(MappingError {
                 location: format!("{name}:{}", n + 1),
                 message: format!("`{req}` is not a requirement id"),
             });
@@ -285,45 +202,6 @@ mod tests {
         assert!(!mentions("auth.test_REQ_12", "REQ-1"));
         assert!(!mentions("auth.test_XREQ_1", "REQ-1"));
         assert!(!mentions("unrelated", "REQ-1"));
-    }
-
-    #[test]
-    fn junit_outcomes() {
-        let xml = r#"<?xml version="1.0"?>
-<testsuites><testsuite name="s">
-  <testcase classname="auth" name="test_REQ_1_login"/>
-  <testcase classname="auth" name="lockout"><failure message="boom"/></testcase>
-  <testcase name="later"><skipped/></testcase>
-</testsuite></testsuites>"#;
-        let r = parse_junit("r.xml", xml).unwrap();
-        assert_eq!(
-            r,
-            [
-                TestResult {
-                    case: "auth.test_REQ_1_login".into(),
-                    outcome: Outcome::Passed
-                },
-                TestResult {
-                    case: "auth.lockout".into(),
-                    outcome: Outcome::Failed
-                },
-                TestResult {
-                    case: "later".into(),
-                    outcome: Outcome::Skipped
-                },
-            ]
-        );
-        let err = parse_junit(
-            "r.xml",
-            "<testsuite>\n<testcase classname='a'/>\n</testsuite>",
-        )
-        .unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("r.xml:2: a <testcase> has no `name`"),
-            "{err}"
-        );
-        assert!(parse_junit("r.xml", "<testsuite><testcase name='x'></testsuite>").is_err());
     }
 
     #[test]
