@@ -20,7 +20,7 @@ pub struct Actor {
 /// An event as submitted, before the log gives it an id, a time and a place.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
-    /// CloudEvents `type`, e.g. `dev.cdevents.pipelinerun.started.0.2.0`.
+    /// CloudEvents `type`, e.g. `dev.cdevents.pipelinerun.started.0.3.0`.
     pub ty: String,
     /// CloudEvents `subject`: what the event is about (a run id, a requirement id).
     pub subject: Option<String>,

@@ -2,7 +2,7 @@
 //!
 //! Every PIM exchange and activity becomes an [`Event`]: a CloudEvents 1.0
 //! envelope whose `type` is a CDEvents type where one exists
-//! (`dev.cdevents.pipelinerun.started.0.2.0`) and `dev.cdeventsx.dso.*` for
+//! (`dev.cdevents.pipelinerun.started.0.3.0`) and `dev.cdeventsx.dso.*` for
 //! the rest, plus the actor (user and PIM role) who caused it.
 //!
 //! Stored events form a hash chain (see [`chain`]): entry `n` carries

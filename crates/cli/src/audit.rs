@@ -15,7 +15,7 @@ pub enum EventCommand {
     /// Append one event (for scripts and manual PIM exchanges).
     Emit {
         /// CloudEvents type: a CDEvents type such as
-        /// dev.cdevents.pipelinerun.started.0.2.0, or dev.cdeventsx.dso.* for the rest.
+        /// dev.cdevents.pipelinerun.started.0.3.0, or dev.cdeventsx.dso.* for the rest.
         #[arg(long = "type", value_name = "TYPE")]
         ty: String,
         /// What the event is about (a run id, a requirement id, an exchange id).
