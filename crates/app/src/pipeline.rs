@@ -24,8 +24,8 @@ use std::time::Duration;
 
 use dso_audit::NewEvent;
 use dso_devtest::{
-    Diagnostic, Job, JobId, JobState, Outcome, Pipeline, PipelineOutcome, RefContext, Schedule,
-    SkipReason, Step,
+    Job, JobId, JobState, Outcome, Pipeline, PipelineOutcome, RefContext, Schedule, SkipReason,
+    Step,
 };
 use dso_runner::{JobEnd, JobSpec, Masker, SandboxSpec};
 use dso_store::{ArtifactRecord, JobLog, JobUpdate, NewRun, NewRunJob, RunJobRecord, RunRecord};
@@ -1082,12 +1082,6 @@ fn humantime(d: Duration) -> String {
         s if s >= 3600 && s % 3600 == 0 => format!("{}h", s / 3600),
         s if s >= 60 && s % 60 == 0 => format!("{}m", s / 60),
         s => format!("{s}s"),
-    }
-}
-
-impl From<Vec<Diagnostic>> for AppError {
-    fn from(diagnostics: Vec<Diagnostic>) -> AppError {
-        AppError::Pipeline(diagnostics)
     }
 }
 

@@ -49,25 +49,9 @@ impl Store {
     /// Starts a write transaction, waiting for the append lock.
     pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
         match &self.pool {
-            Pool::Sqlite(pool) => {
-                // NOTE: SQLite answers SQLITE_BUSY at once, without waiting
-                // for the busy timeout, when waiting could deadlock: a pooled
-                // connection whose read snapshot went stale while another
-                // connection wrote. Taking another turn fixes it; give up
-                // only after the same 30 s the busy timeout allows.
-                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-                let mut pause = std::time::Duration::from_millis(2);
-                loop {
-                    match pool.begin_with("BEGIN IMMEDIATE").await {
-                        Ok(tx) => return Ok(WriteTx::Sqlite(tx)),
-                        Err(err) if is_busy(&err) && std::time::Instant::now() < deadline => {
-                            tokio::time::sleep(pause).await;
-                            pause = (pause * 2).min(std::time::Duration::from_millis(100));
-                        }
-                        Err(err) => return Err(err.into()),
-                    }
-                }
-            }
+            // The connection's busy timeout (30 s) makes BEGIN IMMEDIATE wait
+            // for another writer, in this process or another.
+            Pool::Sqlite(pool) => Ok(WriteTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?)),
             Pool::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -77,16 +61,6 @@ impl Store {
                 Ok(WriteTx::Postgres(tx))
             }
         }
-    }
-}
-
-/// True for SQLite's "database is locked" (SQLITE_BUSY and its extended codes).
-fn is_busy(err: &sqlx::Error) -> bool {
-    match err {
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|code| code == "5" || code.parse::<i32>().is_ok_and(|c| c & 0xff == 5)),
-        _ => false,
     }
 }
 
