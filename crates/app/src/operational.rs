@@ -363,6 +363,7 @@ pub async fn create_release(
         envelope: envelope_json.clone(),
         created_at: now(),
         actor: ctx.actor.user.clone(),
+        evidence: "{}".into(),
     };
     let mut events = vec![ctx.stamp(NewEvent {
         ty: types::RELEASE_CREATED.into(),

@@ -68,10 +68,10 @@ pub struct FindingQuery {
     pub limit: Option<i64>,
 }
 
-const FINDING_COLUMNS: &str = "id, fingerprint, scope, scanner, rule, severity, status, file, line, title, \
+pub(crate) const FINDING_COLUMNS: &str = "id, fingerprint, scope, scanner, rule, severity, status, file, line, title, \
      first_seen, last_seen, justification, approver, expires, data";
 
-fn finding_from_row<R>(row: &R) -> Result<FindingRow, sqlx::Error>
+pub(crate) fn finding_from_row<R>(row: &R) -> Result<FindingRow, sqlx::Error>
 where
     R: Row,
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,

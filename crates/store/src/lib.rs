@@ -12,6 +12,7 @@
 
 mod assurance;
 mod events;
+mod evidence;
 mod governance;
 mod operational;
 mod reports;
@@ -29,6 +30,7 @@ use sqlx::sqlite::{
 
 pub use assurance::{AdvisoryRecordRow, AdvisoryRow, FindingQuery, FindingRow, VexRow};
 pub use events::{AppendedEntry, EventQuery};
+pub use evidence::{GateDecisionRecord, NewGateDecision, RunSbomRecord};
 pub use governance::{
     CommitLinkRow, DocumentRow, FlowRow, IdKind, ItemRow, RequirementRow, RequirementVersionRow,
     TokenRow, UserRow,

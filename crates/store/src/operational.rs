@@ -49,6 +49,8 @@ pub struct ReleaseRecord {
     pub envelope: String,
     pub created_at: String,
     pub actor: String,
+    /// JSON: the run's SBOMs, findings summary and gate decision.
+    pub evidence: String,
 }
 
 /// A deployment about to be recorded.
@@ -254,6 +256,7 @@ type ReleaseRow = (
     String,
     String,
     String,
+    String,
 );
 
 fn release(row: ReleaseRow) -> ReleaseRecord {
@@ -267,6 +270,7 @@ fn release(row: ReleaseRow) -> ReleaseRecord {
         envelope: row.6,
         created_at: row.7,
         actor: row.8,
+        evidence: row.9,
     }
 }
 
@@ -421,8 +425,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let n = with_tx!(&mut tx, conn => {
             sqlx::query(
-                "INSERT INTO releases (version, run_id, service, repo, commit_sha, artifacts, envelope, created_at, actor) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (version) DO NOTHING",
+                "INSERT INTO releases (version, run_id, service, repo, commit_sha, artifacts, envelope, created_at, actor, evidence) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (version) DO NOTHING",
             )
             .bind(&r.version)
             .bind(r.run_id)
@@ -433,6 +437,7 @@ impl Store {
             .bind(&r.envelope)
             .bind(&r.created_at)
             .bind(&r.actor)
+            .bind(&r.evidence)
             .execute(&mut *conn)
             .await?
             .rows_affected()
@@ -449,7 +454,7 @@ impl Store {
     pub async fn release(&self, version: &str) -> Result<Option<ReleaseRecord>, StoreError> {
         let row: Option<ReleaseRow> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT version, run_id, service, repo, commit_sha, artifacts, envelope, created_at, actor \
+                "SELECT version, run_id, service, repo, commit_sha, artifacts, envelope, created_at, actor, evidence \
                  FROM releases WHERE version = $1",
             )
             .bind(version)
@@ -463,7 +468,7 @@ impl Store {
     pub async fn releases(&self) -> Result<Vec<ReleaseRecord>, StoreError> {
         let rows: Vec<ReleaseRow> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT version, run_id, service, repo, commit_sha, artifacts, envelope, created_at, actor \
+                "SELECT version, run_id, service, repo, commit_sha, artifacts, envelope, created_at, actor, evidence \
                  FROM releases ORDER BY created_at DESC, version DESC",
             )
             .fetch_all(pool)

@@ -3,6 +3,7 @@
 
 mod assurance;
 mod events;
+mod evidence;
 mod governance;
 mod operational;
 mod runs;

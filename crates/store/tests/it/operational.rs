@@ -74,6 +74,7 @@ fn release(version: &str, run_id: i64) -> ReleaseRecord {
         envelope: "{}".into(),
         created_at: format!("2026-11-27T10:00:0{version}.000000Z"),
         actor: "alice".into(),
+        evidence: format!("{{\"gate\":\"{version}\"}}"),
     }
 }
 

@@ -5,7 +5,7 @@ use dso_store::{ArtifactRecord, JobLog, JobUpdate, NewRun, NewRunJob, SecretReco
 
 use crate::each_backend;
 
-fn event(ty: &str, subject: String) -> Event {
+pub(crate) fn event(ty: &str, subject: String) -> Event {
     let actor = Actor {
         user: "alice".into(),
         role: Some("software-developer".into()),
@@ -22,7 +22,7 @@ fn event(ty: &str, subject: String) -> Event {
     .unwrap()
 }
 
-fn new_run() -> NewRun {
+pub(crate) fn new_run() -> NewRun {
     NewRun {
         repo: "/src/app".into(),
         git_ref: "main".into(),
