@@ -1,12 +1,21 @@
-//! Policy gates: `dso gate eval` and `dso policy test`.
+//! Policy gates: `dso gate eval|list|show`, `uses: dso/gate` and `dso policy test`.
 //!
-//! Until pipeline runs store their findings, tests, coverage and SBOM, the
-//! gate's input document is given as a JSON file (`--input`); `--run RUN`
-//! and `uses: dso/gate` come with the pipeline and assurance work.
+//! A gate's input document is built from what a pipeline run stored
+//! ([`run_input`]): the findings its scanner steps and SARIF reports saw,
+//! with their triage state as it is now (so an accepted risk waives a
+//! finding until its expiry), secrets, test cases, line coverage and SBOM
+//! presence; or it is given as a JSON file (`--input`). Every decision is
+//! stored (`gate_decisions`) with its input, in the same transaction as its
+//! `gate.evaluated` event.
+
+use std::collections::HashSet;
 
 use dso_audit::NewEvent;
 use dso_governance::gate::{self, GateDecision, Pack, TestOutcome};
 use dso_governance::rbac::{Action, Resource};
+use dso_store::{FindingRow, NewGateDecision};
+
+pub use dso_store::GateDecisionRecord;
 
 use crate::access::authorize;
 use crate::events::AppendedEntry;
@@ -16,6 +25,9 @@ pub mod types {
     pub const GATE_EVALUATED: &str = "dev.cdeventsx.dso.gate.evaluated.0.1.0";
 }
 
+/// Scanners whose findings are secrets (the `secrets` of the input).
+const SECRET_SCANNERS: &[&str] = &["dso-secrets", "gitleaks", "detect-secrets", "trufflehog"];
+
 fn pack_or_default(pack: Pack) -> Pack {
     if pack.is_empty() {
         gate::default_pack()
@@ -24,10 +36,27 @@ fn pack_or_default(pack: Pack) -> Pack {
     }
 }
 
-/// Builds a gate's input document from what run `run_id` stored: its test
-/// cases and line coverage. Findings, secrets and SBOMs are not stored by
-/// runs yet, so `findings` and `secrets` are empty and `sbom` is false (the
-/// default pack denies on it, which is the honest answer).
+/// The state names of the gate's input for a finding's triage status.
+fn gate_state(status: &str) -> &str {
+    match status {
+        "false_positive" => "false-positive",
+        "accepted_risk" => "accepted",
+        other => other,
+    }
+}
+
+fn location(f: &FindingRow) -> String {
+    match (&f.file, f.line) {
+        (Some(file), Some(line)) => format!("{file}:{line}"),
+        (Some(file), None) => file.clone(),
+        _ => f.scope.clone(),
+    }
+}
+
+/// Builds a gate's input document from what run `run_id` stored: the
+/// findings it saw (secrets apart) in their current triage state, its test
+/// cases, line coverage, whether it produced an SBOM, and the workspace's
+/// `[gate]` settings under `config`.
 pub async fn run_input(ctx: &Context, run_id: i64) -> Result<serde_json::Value, AppError> {
     let tests = crate::trace::run_results(ctx, run_id).await?;
     let coverage = ctx.store.coverage(run_id).await?;
@@ -35,47 +64,148 @@ pub async fn run_input(ctx: &Context, run_id: i64) -> Result<serde_json::Value, 
         (f + c.lines_found, h + c.lines_hit)
     });
     let percent = (found > 0).then(|| 100.0 * hit as f64 / found as f64);
+    let mut findings = Vec::new();
+    let mut secrets = Vec::new();
+    let mut once = HashSet::new();
+    for (_, f) in ctx.store.run_findings(run_id).await? {
+        if !once.insert(f.id.clone()) {
+            continue;
+        }
+        let state = gate_state(&f.status);
+        if SECRET_SCANNERS.contains(&f.scanner.as_str()) {
+            secrets.push(serde_json::json!({
+                "id": f.id, "rule": f.rule, "location": location(&f), "state": state,
+                "accepted_until": f.expires,
+            }));
+        } else {
+            findings.push(serde_json::json!({
+                "id": f.id, "title": f.title, "tool": f.scanner, "rule": f.rule,
+                "severity": f.severity, "state": state, "location": location(&f),
+                "accepted_until": f.expires,
+            }));
+        }
+    }
+    let sboms = ctx.store.run_sboms(run_id).await?;
     Ok(serde_json::json!({
         "run": run_id,
-        "findings": [],
-        "secrets": [],
+        "findings": findings,
+        "secrets": secrets,
         "tests": tests.iter().map(|t| serde_json::json!({"name": t.case, "outcome": t.outcome})).collect::<Vec<_>>(),
         "coverage": percent,
-        "sbom": false,
+        "sbom": !sboms.is_empty(),
+        "config": { "coverage_min": ctx.workspace.config.gate.coverage_min },
     }))
 }
 
+/// A stored decision and the event that announced it.
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    pub id: i64,
+    pub decision: GateDecision,
+    pub event: AppendedEntry,
+}
+
 /// Evaluates the gate (the default pack unless `pack` has files) over
-/// `input`, adding `now` when the input has none, and records the decision
-/// as a `gate.evaluated` event.
+/// `input`, adding `now` when the input has none, stores the decision
+/// (about run `input.run` when the subject is `run/N`) and records it as a
+/// `gate.evaluated` event, both in one transaction.
 pub async fn eval(
     ctx: &Context,
     subject: &str,
     mut input: serde_json::Value,
     pack: Pack,
 ) -> Result<(GateDecision, AppendedEntry), AppError> {
+    let evaluated = eval_stored(ctx, subject, &mut input, pack).await?;
+    Ok((evaluated.decision, evaluated.event))
+}
+
+/// [`eval`], returning the stored decision's id too.
+pub async fn eval_stored(
+    ctx: &Context,
+    subject: &str,
+    input: &mut serde_json::Value,
+    pack: Pack,
+) -> Result<Evaluated, AppError> {
     let role = authorize(ctx, Action::PipelineRun, &Resource::one("gate", subject)).await?;
+    let run_id = subject
+        .strip_prefix("run/")
+        .and_then(|n| n.parse::<i64>().ok());
     if let Some(obj) = input.as_object_mut() {
         obj.entry("now")
             .or_insert_with(|| dso_audit::format_time(jiff::Timestamp::now()).into());
     }
     let pack = pack_or_default(pack);
-    let decision = gate::evaluate(&pack, &input).map_err(policy_error)?;
+    let decision = gate::evaluate(&pack, input).map_err(policy_error)?;
+    let verdict = if decision.allow { "allow" } else { "deny" };
+    let policies: Vec<&String> = pack.iter().map(|(n, _)| n).collect();
+    let now = input
+        .get("now")
+        .and_then(|n| n.as_str())
+        .map(str::to_owned)
+        .unwrap_or_else(|| dso_audit::format_time(jiff::Timestamp::now()));
+    let record = NewGateDecision {
+        subject: subject.to_owned(),
+        run_id,
+        decision: verdict.into(),
+        violations: serde_json::to_string(&decision.violations).expect("violations serialise"),
+        policies: serde_json::to_string(&policies).expect("names serialise"),
+        input: input.to_string(),
+        evaluated_at: now.clone(),
+        actor: ctx.actor.user.clone(),
+    };
+    let mut actor = ctx.actor.clone();
+    actor.role = role;
+    let mut tx = ctx.store.begin_write().await?;
+    let id = tx.add_gate_decision(&record).await?;
     let event = NewEvent {
         ty: types::GATE_EVALUATED.into(),
         subject: Some(subject.to_owned()),
         data: serde_json::json!({
-            "decision": if decision.allow { "allow" } else { "deny" },
+            "decision": verdict,
+            "gateDecision": id,
+            "run": run_id,
             "violations": decision.violations,
-            "policies": pack.iter().map(|(n, _)| n).collect::<Vec<_>>(),
-            "now": input.get("now"),
+            "policies": policies,
+            "now": now,
         }),
     };
-    let mut ctx_role = ctx.actor.clone();
-    ctx_role.role = role;
-    let stamped = dso_audit::Event::stamp(event, &ctx.workspace.event_source(), &ctx_role)?;
-    let mut appended = crate::events::append(ctx, &[stamped]).await?;
-    Ok((decision, appended.remove(0)))
+    let stamped = dso_audit::Event::stamp(event, &ctx.workspace.event_source(), &actor)?;
+    let mut appended = tx.append(&[stamped]).await?;
+    tx.commit().await?;
+    crate::events::seal(ctx, &appended).await?;
+    Ok(Evaluated {
+        id,
+        decision,
+        event: appended.remove(0),
+    })
+}
+
+/// Stored gate decisions, newest first (about one run, or all).
+pub async fn decisions(
+    ctx: &Context,
+    run_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<GateDecisionRecord>, AppError> {
+    authorize(ctx, Action::PipelineRead, &Resource::kind("gate decisions")).await?;
+    Ok(ctx.store.gate_decisions(run_id, limit).await?)
+}
+
+/// One stored gate decision.
+pub async fn decision(ctx: &Context, id: i64) -> Result<GateDecisionRecord, AppError> {
+    authorize(
+        ctx,
+        Action::PipelineRead,
+        &Resource::one("gate decision", &id.to_string()),
+    )
+    .await?;
+    ctx.store
+        .gate_decision(id)
+        .await?
+        .ok_or_else(|| AppError::Unknown {
+            kind: "gate decision",
+            value: id.to_string(),
+            hint: Some("`dso gate list` shows the decisions".into()),
+        })
 }
 
 /// Runs the `test_` rules of a pack (the default one unless `pack` has files).

@@ -318,7 +318,15 @@ pub async fn create_release(
             });
         }
     }
-    let mut byproducts = Vec::new();
+    let evidence = release_evidence(ctx, run_id).await?;
+    let evidence_json = serde_json::to_string(&evidence).expect("evidence serialises");
+    let mut byproducts = vec![(
+        EVIDENCE_BYPRODUCT.to_owned(),
+        provenance::sha256_hex(evidence_json.as_bytes()),
+    )];
+    for sbom in ctx.store.run_sboms(run_id).await? {
+        byproducts.push((format!("sbom/{}", sbom.name), sbom.sha256));
+    }
     for job in ctx.store.run_jobs(run_id).await? {
         for log in ctx.store.job_logs(run_id, job.idx).await? {
             byproducts.push((
@@ -363,7 +371,7 @@ pub async fn create_release(
         envelope: envelope_json.clone(),
         created_at: now(),
         actor: ctx.actor.user.clone(),
-        evidence: "{}".into(),
+        evidence: evidence_json,
     };
     let mut events = vec![ctx.stamp(NewEvent {
         ty: types::RELEASE_CREATED.into(),
@@ -374,6 +382,7 @@ pub async fn create_release(
                 "change": { "id": run.commit_sha },
                 "provenance": { "sha256": provenance::sha256_hex(envelope_json.as_bytes()), "keyid": envelope.signatures[0].keyid },
             }},
+            "customData": { "evidence": evidence },
         }),
     })?];
     for a in &artifacts {
@@ -393,6 +402,68 @@ pub async fn create_release(
         .ok_or_else(|| release_exists(version))?;
     crate::events::seal(ctx, &appended).await?;
     Ok(Release { record, artifacts })
+}
+
+/// The name under which a release's evidence is signed in its provenance.
+pub const EVIDENCE_BYPRODUCT: &str = "evidence.json";
+
+/// What a release carries besides its artifacts (issue: Fig 18's integrity
+/// check covers it too): the run's SBOMs, the summary of the findings the
+/// run saw in their triage state now, and the run's latest gate decision.
+/// Refuses when that decision denies.
+async fn release_evidence(ctx: &Context, run_id: i64) -> Result<serde_json::Value, AppError> {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    let sboms: Vec<serde_json::Value> = ctx
+        .store
+        .run_sboms(run_id)
+        .await?
+        .iter()
+        .map(|s| serde_json::json!({"name": s.name, "format": s.format, "sha256": s.sha256, "components": s.components}))
+        .collect();
+    let mut seen = BTreeSet::new();
+    let mut by_severity: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+    let mut total = 0;
+    for (_, f) in ctx.store.run_findings(run_id).await? {
+        if seen.insert(f.id.clone()) {
+            total += 1;
+            *by_severity
+                .entry(f.severity.clone())
+                .or_default()
+                .entry(f.status.clone())
+                .or_default() += 1;
+        }
+    }
+    let gate = ctx.store.gate_decisions(Some(run_id), 1).await?.pop();
+    if let Some(g) = &gate
+        && g.decision.decision != "allow"
+    {
+        let violations: Vec<serde_json::Value> =
+            serde_json::from_str(&g.decision.violations).unwrap_or_default();
+        let rules: BTreeSet<&str> = violations
+            .iter()
+            .filter_map(|v| v["rule"].as_str())
+            .collect();
+        return Err(AppError::Input {
+            location: format!("run {run_id}"),
+            message: format!(
+                "its latest gate decision ({}, {}) denies: {}; fix or triage the findings, then `dso gate eval --run {run_id}`",
+                g.id,
+                g.decision.evaluated_at,
+                rules.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        });
+    }
+    Ok(serde_json::json!({
+        "sboms": sboms,
+        "findings": { "total": total, "bySeverity": by_severity },
+        "gate": gate.map(|g| serde_json::json!({
+            "id": g.id,
+            "decision": g.decision.decision,
+            "evaluatedAt": g.decision.evaluated_at,
+            "policies": serde_json::from_str::<serde_json::Value>(&g.decision.policies).unwrap_or_default(),
+        })),
+    }))
 }
 
 fn purl(service: &str, version: &str, path: &str) -> String {
@@ -484,12 +555,29 @@ fn file_digest(path: &Path) -> Option<String> {
 /// bytes in the content-addressed store. Empty when intact.
 pub fn verify_release(ctx: &Context, release: &Release) -> Vec<provenance::Problem> {
     let store = store_dir(ctx);
-    provenance::verify(
+    let mut problems = provenance::verify(
         &release.record.envelope,
         &release.record.version,
         &ctx.key.public(),
         |hex| stored_digest(&store, hex),
-    )
+    );
+    // The evidence (SBOM digests, findings summary, gate decision) is signed
+    // as a byproduct; releases made before it existed have none.
+    if let Ok((_, statement)) = provenance::open(&release.record.envelope)
+        && let Some((name, expected)) = provenance::byproducts(&statement)
+            .into_iter()
+            .find(|(name, _)| name == EVIDENCE_BYPRODUCT)
+    {
+        let actual = provenance::sha256_hex(release.record.evidence.as_bytes());
+        if actual != expected {
+            problems.push(provenance::Problem::ByproductAltered {
+                byproduct: name,
+                expected,
+                actual,
+            });
+        }
+    }
+    problems
 }
 
 // ----------------------------------------------------------------- deployments

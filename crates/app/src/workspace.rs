@@ -58,6 +58,11 @@ pass_env = ["PATH", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN"]
 # An incident is attributed to the latest deployment to its environment that
 # finished at most this many seconds before it was detected.
 incident_window_s = 86400
+
+[gate]
+# Line coverage in percent a run needs to pass the default gate pack
+# (0: coverage is not required; a run without coverage then passes).
+coverage_min = 80
 "#;
 
 /// `dso.toml`, parsed.
@@ -70,6 +75,20 @@ pub struct Config {
     pub signing: SigningSection,
     pub runner: RunnerSection,
     pub operational: OperationalSection,
+    pub gate: GateSection,
+}
+
+/// `[gate]`: settings the gate's input document carries under `config`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GateSection {
+    pub coverage_min: f64,
+}
+
+impl Default for GateSection {
+    fn default() -> Self {
+        GateSection { coverage_min: 80.0 }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

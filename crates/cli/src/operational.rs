@@ -186,7 +186,9 @@ pub async fn env(options: &OpenOptions, command: EnvCommand) -> miette::Result<E
 #[derive(Debug, clap::Subcommand)]
 pub enum ReleaseCommand {
     /// Make a release from a successful run: its artifacts with their
-    /// SHA-256 and a signed in-toto/SLSA provenance statement.
+    /// SHA-256, its evidence (SBOMs, findings summary, latest gate
+    /// decision) and a signed in-toto/SLSA provenance statement over both.
+    /// Refused when the run's latest gate decision denies.
     Create {
         #[arg(id = "release", value_name = "VERSION")]
         version: String,
@@ -209,12 +211,15 @@ pub enum ReleaseCommand {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
-    /// Print a release's DSSE envelope (`--statement`: the decoded in-toto statement).
+    /// Print a release's DSSE envelope (`--statement`: the decoded in-toto
+    /// statement; `--evidence`: its SBOMs, findings summary and gate decision).
     Show {
         #[arg(id = "release", value_name = "VERSION")]
         version: String,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "evidence")]
         statement: bool,
+        #[arg(long)]
+        evidence: bool,
     },
 }
 
@@ -225,9 +230,41 @@ fn release_row(r: &ops::Release) -> serde_json::Value {
         "run": r.record.run_id,
         "commit": r.record.commit_sha,
         "artifacts": r.artifacts,
+        "evidence": serde_json::from_str::<serde_json::Value>(&r.record.evidence).unwrap_or_default(),
         "created_at": r.record.created_at,
         "created_by": r.record.actor,
     })
+}
+
+/// One line: SBOMs, findings by severity, the gate decision.
+fn evidence_line(evidence: &serde_json::Value) -> String {
+    let sboms = evidence["sboms"].as_array().map_or(0, Vec::len);
+    let mut severities = Vec::new();
+    if let Some(map) = evidence["findings"]["bySeverity"].as_object() {
+        for (severity, states) in map {
+            let n: i64 = states
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(_, n)| n.as_i64())
+                .sum();
+            severities.push(format!("{n} {severity}"));
+        }
+    }
+    let findings = if severities.is_empty() {
+        "no findings".to_owned()
+    } else {
+        format!("findings: {}", severities.join(", "))
+    };
+    let gate = match evidence["gate"].as_object() {
+        Some(g) => format!(
+            "gate: {} (decision {})",
+            g.get("decision").and_then(|d| d.as_str()).unwrap_or("?"),
+            g.get("id").cloned().unwrap_or_default()
+        ),
+        None => "gate: not evaluated".to_owned(),
+    };
+    format!("{sboms} SBOM(s), {findings}, {gate}")
 }
 
 pub async fn release(options: &OpenOptions, command: ReleaseCommand) -> miette::Result<ExitCode> {
@@ -257,6 +294,8 @@ pub async fn release(options: &OpenOptions, command: ReleaseCommand) -> miette::
                     for a in &r.artifacts {
                         println!("  {}  sha256:{}  {} bytes", a.path, a.sha256, a.size);
                     }
+                    let evidence = serde_json::from_str(&r.record.evidence).unwrap_or_default();
+                    println!("evidence: {}", evidence_line(&evidence));
                 }
             }
         }
@@ -310,9 +349,15 @@ pub async fn release(options: &OpenOptions, command: ReleaseCommand) -> miette::
                 &rows,
             );
         }
-        ReleaseCommand::Show { version, statement } => {
+        ReleaseCommand::Show {
+            version,
+            statement,
+            evidence,
+        } => {
             let r = ops::release(&ctx, &version).await.map_err(report)?;
-            let value: serde_json::Value = if statement {
+            let value: serde_json::Value = if evidence {
+                serde_json::from_str(&r.record.evidence).unwrap_or_default()
+            } else if statement {
                 match dso_operational::provenance::open(&r.record.envelope) {
                     Ok((_, s)) => serde_json::to_value(s).expect("a statement always serialises"),
                     Err(p) => return Err(miette::miette!("release `{version}`: {p}")),

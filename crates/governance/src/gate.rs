@@ -186,7 +186,7 @@ mod tests {
     #[test]
     fn default_pack_tests_pass() {
         let outcomes = run_tests(&default_pack()).unwrap();
-        assert_eq!(outcomes.len(), 6, "{outcomes:?}");
+        assert_eq!(outcomes.len(), 7, "{outcomes:?}");
         for o in &outcomes {
             assert!(o.passed, "{o:?}");
         }

@@ -231,6 +231,12 @@ pub enum Problem {
     },
     /// The artifact's bytes are gone from the store.
     ArtifactMissing { artifact: String, expected: String },
+    /// A signed byproduct (the release's evidence) no longer has its digest.
+    ByproductAltered {
+        byproduct: String,
+        expected: String,
+        actual: String,
+    },
 }
 
 impl std::fmt::Display for Problem {
@@ -260,6 +266,14 @@ impl std::fmt::Display for Problem {
                     "artifact `{artifact}` (sha256:{expected}) is missing from the artifact store"
                 )
             }
+            Problem::ByproductAltered {
+                byproduct,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "`{byproduct}` was altered: signed sha256:{expected}, stored content hashes to sha256:{actual}"
+            ),
         }
     }
 }
@@ -296,6 +310,23 @@ pub fn subjects(statement: &Statement) -> Vec<(String, String)> {
             (
                 s.name.clone().unwrap_or_default(),
                 s.digest.get("sha256").cloned().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// The signed byproducts of a statement (job logs, SBOMs, the release's
+/// evidence): (name, sha256 hex).
+pub fn byproducts(statement: &Statement) -> Vec<(String, String)> {
+    statement
+        .predicate
+        .run_details
+        .byproducts
+        .iter()
+        .map(|b| {
+            (
+                b.name.clone().unwrap_or_default(),
+                b.digest.get("sha256").cloned().unwrap_or_default(),
             )
         })
         .collect()

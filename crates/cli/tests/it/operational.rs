@@ -218,12 +218,23 @@ fn a_release_carries_signed_slsa_provenance_and_verifies() {
         statement["predicate"]["buildDefinition"]["resolvedDependencies"][0]["digest"]["gitCommit"],
         commit1
     );
+    let byproducts: Vec<&str> = statement["predicate"]["runDetails"]["byproducts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(byproducts[0], "evidence.json", "{byproducts:?}");
     assert!(
-        statement["predicate"]["runDetails"]["byproducts"][0]["name"]
-            .as_str()
-            .unwrap()
-            .starts_with("logs/build/")
+        byproducts.iter().any(|b| b.starts_with("logs/build/")),
+        "{byproducts:?}"
     );
+    // The run has no scanner steps nor gate decision: the evidence says so.
+    let evidence: serde_json::Value =
+        serde_json::from_str(&dso.ok(&["release", "show", "1", "--evidence"])).unwrap();
+    assert_eq!(evidence["findings"]["total"], 0, "{evidence}");
+    assert_eq!(evidence["sboms"], serde_json::json!([]), "{evidence}");
+    assert!(evidence["gate"].is_null(), "{evidence}");
     let envelope: serde_json::Value =
         serde_json::from_str(&dso.ok(&["release", "show", "1"])).unwrap();
     assert_eq!(envelope["payloadType"], "application/vnd.in-toto+json");
@@ -243,6 +254,13 @@ fn a_release_carries_signed_slsa_provenance_and_verifies() {
         events_of(&dso, "dev.cdevents.artifact.signed.0.3.0").len(),
         4
     );
+    // The evidence is signed as a byproduct: changing it in the database is named.
+    crate::audit::sqlite3(
+        &dso,
+        "UPDATE releases SET evidence = '{\"sboms\":[],\"findings\":{\"total\":0},\"gate\":{\"decision\":\"allow\"}}' WHERE version = '1'",
+    );
+    let err = dso.fails(&["release", "verify", "1"]);
+    assert!(err.contains("`evidence.json` was altered"), "{err}");
 }
 
 #[test]

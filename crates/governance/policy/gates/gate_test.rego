@@ -51,3 +51,10 @@ test_null_coverage_is_one_violation if {
 	vs := gate.violations with input as object.union(clean, {"coverage": null})
 	[v | some v in vs; v.rule == "coverage"] == [{"rule": "coverage", "message": "no coverage measured", "ids": []}]
 }
+
+test_coverage_not_required_when_minimum_is_zero if {
+	doc := object.union(clean, {"coverage": null, "config": {"coverage_min": 0}})
+	gate.allow with input as doc
+	low := object.union(clean, {"coverage": 10, "config": {"coverage_min": 0}})
+	gate.allow with input as low
+}
