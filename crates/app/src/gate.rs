@@ -55,8 +55,9 @@ fn location(f: &FindingRow) -> String {
 
 /// Builds a gate's input document from what run `run_id` stored: the
 /// findings it saw (secrets apart) in their current triage state, its test
-/// cases, line coverage, whether it produced an SBOM, and the workspace's
-/// `[gate]` settings under `config`.
+/// cases, line coverage, whether it produced an SBOM, the trace status of
+/// every requirement against its tests, and the workspace's `[gate]`
+/// settings under `config`.
 pub async fn run_input(ctx: &Context, run_id: i64) -> Result<serde_json::Value, AppError> {
     let tests = crate::trace::run_results(ctx, run_id).await?;
     let coverage = ctx.store.coverage(run_id).await?;
@@ -86,6 +87,11 @@ pub async fn run_input(ctx: &Context, run_id: i64) -> Result<serde_json::Value, 
         }
     }
     let sboms = ctx.store.run_sboms(run_id).await?;
+    let trace: Vec<serde_json::Value> = crate::trace::trace(ctx, None, tests.clone())
+        .await?
+        .iter()
+        .map(|t| serde_json::json!({"requirement": t.requirement, "status": t.status.as_str()}))
+        .collect();
     Ok(serde_json::json!({
         "run": run_id,
         "findings": findings,
@@ -93,6 +99,7 @@ pub async fn run_input(ctx: &Context, run_id: i64) -> Result<serde_json::Value, 
         "tests": tests.iter().map(|t| serde_json::json!({"name": t.case, "outcome": t.outcome})).collect::<Vec<_>>(),
         "coverage": percent,
         "sbom": !sboms.is_empty(),
+        "trace": trace,
         "config": { "coverage_min": ctx.workspace.config.gate.coverage_min },
     }))
 }

@@ -9,6 +9,7 @@
 #   tests      [{name, outcome}]   outcome: passed | failed | skipped
 #   coverage   line coverage in percent, or absent
 #   sbom       true when an SBOM was produced
+#   trace      [{requirement, status}]  (not judged by this pack)
 #   config     {coverage_min}      default 80; 0: coverage is not required
 #
 # Every violation names its rule and the ids (findings, secrets, tests) it is about.
