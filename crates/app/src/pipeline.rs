@@ -260,6 +260,7 @@ pub fn validate(source: &str) -> Result<Pipeline, AppError> {
     let options = dso_devtest::ValidateOptions {
         activities: &activities,
         uses: BUILTIN_STEPS,
+        inputs: &[],
     };
     dso_devtest::validate(PIPELINE_FILE, source, &options).map_err(AppError::Pipeline)
 }
