@@ -183,6 +183,23 @@ impl StepEnv<'_> {
         Ok(path)
     }
 
+    /// `text` with the work directory's absolute paths (and `file://`
+    /// URIs of them) made relative.
+    fn unrooted(&self, text: &str) -> String {
+        let mut roots = vec![self.work.display().to_string()];
+        if let Ok(real) = self.work.canonicalize() {
+            roots.push(real.display().to_string());
+        }
+        let mut out = text.to_owned();
+        for root in roots {
+            let root = root.trim_end_matches('/');
+            out = out
+                .replace(&format!("file://{root}/"), "")
+                .replace(&format!("{root}/"), "");
+        }
+        out
+    }
+
     /// Writes `bytes` as `name` under the step's output directory and
     /// stores it as an artifact of the job.
     fn artifact(&self, name: &str, bytes: &[u8]) -> Result<ArtifactRecord, AppError> {
@@ -746,6 +763,9 @@ pub(crate) async fn ingest_reports(
                 }
             };
             if report.kind == ReportKind::Sarif {
+                // Tools often write absolute paths: make them repository
+                // paths, so findings stay the same findings across runs.
+                let text = env.unrooted(&text);
                 let imported = match dso_assurance::sarif::parse(&file, &text) {
                     Ok(imported) => imported,
                     Err(err) => {

@@ -64,7 +64,7 @@ fn schema_errors(validator: &jsonschema::Validator, doc: &serde_json::Value) -> 
         .collect()
 }
 
-const SCANS: &str = r#"
+const SCANS: &str = r##"
 jobs:
   sca:
     activity: sca
@@ -81,11 +81,15 @@ jobs:
     uses: dso/sbom
   semgrep:
     activity: sast-l1
-    run: cp fixtures/semgrep.sarif semgrep.sarif && cp fixtures/bad.sarif bad.sarif
+    # Absolute file URIs, as many tools write them.
+    run: |
+      sed "s#\"uri\":\"#\"uri\":\"file://$PWD/#" fixtures/semgrep.sarif > semgrep.sarif
+      grep -q "file://$PWD/app/handler.py" semgrep.sarif
+      cp fixtures/bad.sarif bad.sarif
     reports:
       sarif: [semgrep.sarif, bad.sarif]
       cyclonedx: fixtures/app.cdx.json
-"#;
+"##;
 
 /// The rows of `dso findings list --run RUN`.
 fn run_findings(dso: &Dso, run: &str) -> Vec<serde_json::Value> {
@@ -274,6 +278,17 @@ fn scans_end_to_end(dso: &Dso) {
     assert!(
         sca2.iter().all(|r| r["finding"]["package"] != "hyper"),
         "{sca2:?}"
+    );
+    // The report's findings are the same findings in both runs, although
+    // each run had its own absolute paths.
+    let semgrep2 = by_job(&rows, "semgrep");
+    assert_eq!(semgrep2.len(), expected);
+    assert!(
+        semgrep2.iter().all(|r| r["status"] == "new"
+            && r["location"]
+                .as_str()
+                .is_some_and(|l| l.starts_with("app/handler.py"))),
+        "{semgrep2:?}"
     );
     // Run 1 still shows what it saw, with the finding's current status.
     let rows1 = run_findings(dso, "1");
