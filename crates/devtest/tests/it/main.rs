@@ -41,7 +41,7 @@ pub const ACTIVITIES: &[&str] = &[
 ];
 
 /// The built-in steps the tests assume exist.
-pub const USES: &[&str] = &["dso/sca", "dso/sast", "dso/sbom", "dso/secrets"];
+pub const USES: &[&str] = &["dso/sca", "dso/sast", "dso/sbom", "dso/secrets", "dso/gate"];
 
 /// The inputs the tests assume `dso/sast` accepts (the other steps accept any `with`).
 pub const INPUTS: &[StepInput<'static>] = &[
