@@ -654,7 +654,6 @@ fn step_env<'a>(plan: &'a Plan<'a>, id: JobId) -> crate::steps::StepEnv<'a> {
 /// Runs built-in step `name` in-process for job `id`, with the job's
 /// timeout and the run's cancellation; returns what the runner returns for
 /// a script, the artifacts the step stored, and why it failed.
-#[allow(clippy::too_many_arguments)]
 async fn run_builtin(
     plan: &Plan<'_>,
     id: JobId,

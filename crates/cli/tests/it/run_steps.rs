@@ -387,6 +387,26 @@ fn a_step_path_missing_from_the_commit_fails_the_job_naming_it() {
     );
     let log = dso.ok(&["logs", "1", "scan"]);
     assert!(log.contains("[dso] error: job `scan`"), "{log}");
+
+    // A symbolic link out of the work directory is refused too.
+    std::os::unix::fs::symlink("/etc", repo.join("outside")).expect("symlink");
+    std::fs::write(
+        repo.join(".dso/pipeline.yaml"),
+        "jobs:\n  scan:\n    activity: secrets\n    uses: dso/secrets\n    with: { path: outside }\n",
+    )
+    .expect("write");
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "scan a link"]);
+    let (code, out, _) = run(&dso, &repo, &[]);
+    assert_eq!(code, 1, "{out}");
+    let show = dso.json(&["runs", "show", "2"]);
+    assert!(
+        show["jobs"][0]["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("input `path`: path `outside` leaves the work directory"),
+        "{show}"
+    );
 }
 
 #[test]
