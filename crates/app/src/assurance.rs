@@ -34,7 +34,7 @@ pub mod types {
     pub const VEX_IMPORTED: &str = "dev.cdeventsx.dso.vex.imported.0.1.0";
 }
 
-fn input(err: InputError) -> AppError {
+pub(crate) fn input(err: InputError) -> AppError {
     let location = match err.line {
         Some(line) => format!("{}:{line}", err.file),
         None => err.file.clone(),
@@ -194,6 +194,9 @@ pub struct RecordSummary {
     pub reopened: usize,
     pub fixed: usize,
     pub unchanged: usize,
+    /// The ids of the findings this scan saw (stored, in scan order).
+    #[serde(skip)]
+    pub ids: Vec<String>,
 }
 
 /// The result of `dso scan sca`.
@@ -405,16 +408,7 @@ pub async fn scan_sca(ctx: &Context, options: &ScaOptions) -> Result<ScaReport, 
         }
         None => read_tree(&options.path),
     };
-    let all = match_packages(ctx, &packages).await?;
-    let statements = vex_statements(ctx).await?;
-    let mut findings = Vec::new();
-    let mut suppressed = Vec::new();
-    for f in all {
-        match not_affected(&statements, &f) {
-            Some(reason) => suppressed.push(Suppressed { finding: f, reason }),
-            None => findings.push(f),
-        }
-    }
+    let (findings, suppressed) = sca_match(ctx, &packages).await?;
     let stored = if options.store {
         let scope = format!(
             "sca:{}{}",
@@ -424,14 +418,8 @@ pub async fn scan_sca(ctx: &Context, options: &ScaOptions) -> Result<ScaReport, 
                 .unwrap_or_else(|_| target.clone())
                 .display()
         );
-        let mut normalised: Vec<Finding> = findings.iter().map(Finding::from_sca).collect();
-        let mut suppress = HashMap::new();
-        for s in &suppressed {
-            let f = Finding::from_sca(&s.finding);
-            suppress.insert(f.fingerprint.clone(), s.reason.clone());
-            normalised.push(f);
-        }
-        Some(record_findings_with(ctx, &scope, normalised, &suppress).await?)
+        let (normalised, suppress) = sca_to_store(&findings, &suppressed);
+        Some(record_findings_with(ctx, &scope, normalised, &suppress, None).await?)
     } else {
         None
     };
@@ -444,6 +432,41 @@ pub async fn scan_sca(ctx: &Context, options: &ScaOptions) -> Result<ScaReport, 
         suppressed,
         stored,
     })
+}
+
+/// Matches `packages` against the stored advisories and splits off the
+/// findings a VEX `not_affected` statement suppresses.
+pub async fn sca_match(
+    ctx: &Context,
+    packages: &[Package],
+) -> Result<(Vec<ScaFinding>, Vec<Suppressed>), AppError> {
+    let all = match_packages(ctx, packages).await?;
+    let statements = vex_statements(ctx).await?;
+    let mut findings = Vec::new();
+    let mut suppressed = Vec::new();
+    for f in all {
+        match not_affected(&statements, &f) {
+            Some(reason) => suppressed.push(Suppressed { finding: f, reason }),
+            None => findings.push(f),
+        }
+    }
+    Ok((findings, suppressed))
+}
+
+/// What a composition scan stores: every finding, and the fingerprints the
+/// VEX statements suppress with their reasons (for [`record_findings_with`]).
+pub fn sca_to_store(
+    findings: &[ScaFinding],
+    suppressed: &[Suppressed],
+) -> (Vec<Finding>, HashMap<String, String>) {
+    let mut normalised: Vec<Finding> = findings.iter().map(Finding::from_sca).collect();
+    let mut suppress = HashMap::new();
+    for s in suppressed {
+        let f = Finding::from_sca(&s.finding);
+        suppress.insert(f.fingerprint.clone(), s.reason.clone());
+        normalised.push(f);
+    }
+    (normalised, suppress)
 }
 
 fn finding_row(f: &Finding, scope: &str, status: Status, time: &str) -> FindingRow {
@@ -509,17 +532,21 @@ pub async fn record_findings(
     scope: &str,
     seen: Vec<Finding>,
 ) -> Result<RecordSummary, AppError> {
-    record_findings_with(ctx, scope, seen, &HashMap::new()).await
+    record_findings_with(ctx, scope, seen, &HashMap::new(), None).await
 }
 
 /// [`record_findings`], where the findings whose fingerprints are keys of
 /// `suppress` become (or stay) false positives with that justification:
 /// one more `triaged` event each time one is moved there.
+///
+/// With `run` = `(run_id, job index)`, the findings seen are also linked to
+/// that job of that run, in the same transaction as their events.
 pub async fn record_findings_with(
     ctx: &Context,
     scope: &str,
     mut seen: Vec<Finding>,
     suppress: &HashMap<String, String>,
+    run: Option<(i64, i64)>,
 ) -> Result<RecordSummary, AppError> {
     // One row per fingerprint.
     let mut unique = HashSet::new();
@@ -632,9 +659,21 @@ pub async fn record_findings_with(
             writes.push(row);
         }
     }
+    summary.ids = seen
+        .iter()
+        .filter_map(|f| {
+            writes
+                .iter()
+                .find(|row| row.fingerprint == f.fingerprint)
+                .map(|row| row.id.clone())
+        })
+        .collect();
     let mut tx = ctx.store.begin_write().await?;
     for row in &writes {
         tx.put_finding(row).await?;
+    }
+    if let Some((run_id, idx)) = run {
+        tx.link_run_findings(run_id, idx, &summary.ids).await?;
     }
     let appended = tx.append(&events).await?;
     tx.commit().await?;
@@ -845,6 +884,42 @@ pub async fn list_findings(
     )
     .await?;
     Ok(ctx.store.findings(query).await?)
+}
+
+/// The findings run `run_id` saw, each with the name of the job that saw
+/// it and its current status; errors when the run does not exist.
+pub async fn run_findings(
+    ctx: &Context,
+    run_id: i64,
+) -> Result<Vec<(String, FindingRow)>, AppError> {
+    crate::access::authorize(
+        ctx,
+        dso_governance::rbac::Action::PipelineRead,
+        &dso_governance::rbac::Resource::one("run", &run_id.to_string()),
+    )
+    .await?;
+    if ctx.store.run(run_id).await?.is_none() {
+        return Err(AppError::Unknown {
+            kind: "run",
+            value: run_id.to_string(),
+            hint: Some("list runs with `dso runs`".into()),
+        });
+    }
+    let jobs = ctx.store.run_jobs(run_id).await?;
+    Ok(ctx
+        .store
+        .run_findings(run_id)
+        .await?
+        .into_iter()
+        .map(|(idx, row)| {
+            let job = jobs
+                .iter()
+                .find(|j| j.idx == idx)
+                .map(|j| j.name.clone())
+                .unwrap_or_default();
+            (job, row)
+        })
+        .collect())
 }
 
 /// One finding and its history (its events, oldest first).

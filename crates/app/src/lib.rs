@@ -34,6 +34,7 @@ pub mod probe;
 pub mod requirements;
 pub mod scan;
 pub mod secrets;
+pub mod steps;
 pub mod trace;
 pub mod workspace;
 

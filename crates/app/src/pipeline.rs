@@ -107,6 +107,8 @@ struct Plan<'a> {
     pipeline: Pipeline,
     commit: git::CommitInfo,
     git_ref: String,
+    /// The repository's directory name.
+    repo_name: String,
     run_dir: PathBuf,
     /// The run's HOME and temporary directories, outside the workspace so
     /// that a `dso` started by a job does not find this workspace above its
@@ -219,6 +221,7 @@ pub async fn run(
         pipeline,
         commit,
         git_ref: options.git_ref.clone(),
+        repo_name: pipeline_name.clone(),
         run_dir,
         scratch_dir: std::env::temp_dir().join(format!("dso-run-{run_id}-{}", std::process::id())),
         trampoline: options.trampoline.clone(),
@@ -260,13 +263,13 @@ pub fn validate(source: &str) -> Result<Pipeline, AppError> {
     let options = dso_devtest::ValidateOptions {
         activities: &activities,
         uses: BUILTIN_STEPS,
+        inputs: crate::steps::INPUTS,
     };
     dso_devtest::validate(PIPELINE_FILE, source, &options).map_err(AppError::Pipeline)
 }
 
-/// Built-in steps that `uses:` may name. None has landed yet: the scanners
-/// (`dso/sca`, `dso/secrets`, ...) come with the assurance capabilities.
-pub const BUILTIN_STEPS: &[&str] = &[];
+/// Built-in steps that `uses:` may name (see [`crate::steps`]).
+pub use crate::steps::BUILTIN_STEPS;
 
 async fn drive(
     plan: &Plan<'_>,
@@ -451,15 +454,12 @@ async fn execute_job_inner(
 ) -> Result<Outcome, AppError> {
     let ctx = plan.ctx;
     let job = &plan.pipeline.jobs[id.0];
-    let Step::Run { script } = &job.step else {
-        return Err(AppError::Input {
-            location: format!("job `{}`", job.name),
-            message: "built-in steps (`uses:`) are not available yet".into(),
-        });
-    };
     let secrets = crate::secrets::reveal(ctx, &job.secrets).await?;
     let masker = Masker::new(secrets.iter().map(|(_, v)| v.as_str()));
-    let spec = job_spec(plan, job, script, &secrets)?;
+    let spec = match &job.step {
+        Step::Run { script } => Some(job_spec(plan, job, script, &secrets)?),
+        Step::Uses { .. } => None,
+    };
     let subject = job_subject(plan.run_id, &job.name);
     let n_attempts = u32::from(job.retry) + 1;
     let started_at = now();
@@ -488,15 +488,24 @@ async fn execute_job_inner(
             attempt,
         });
 
-        let job_name = job.name.clone();
-        let sender = progress.clone();
-        let output = dso_runner::run_job(&spec, &masker, cancel.clone(), |line| {
-            let _ = sender.send(Progress::Line {
-                job: job_name.clone(),
-                text: line.to_owned(),
-            });
-        })
-        .await;
+        let (output, step_artifacts, step_detail) = match (&job.step, &spec) {
+            (Step::Uses { name, with }, _) => {
+                run_builtin(plan, id, name, with, &masker, &progress, cancel.clone()).await
+            }
+            (Step::Run { .. }, Some(spec)) => {
+                let job_name = job.name.clone();
+                let sender = progress.clone();
+                let output = dso_runner::run_job(spec, &masker, cancel.clone(), |line| {
+                    let _ = sender.send(Progress::Line {
+                        job: job_name.clone(),
+                        text: line.to_owned(),
+                    });
+                })
+                .await;
+                (output, Vec::new(), None)
+            }
+            (Step::Run { .. }, None) => unreachable!("a script job always has a spec"),
+        };
 
         let last = attempt == n_attempts
             || matches!(output.end, JobEnd::Cancelled)
@@ -521,8 +530,9 @@ async fn execute_job_inner(
             ("failed", true, true) => "allowed_failure",
             (s, _, _) => s,
         };
+        let detail = step_detail.or(detail);
         let exit_code = match output.end {
-            JobEnd::Exited(code) => Some(i64::from(code)),
+            JobEnd::Exited(code) if spec.is_some() => Some(i64::from(code)),
             _ => None,
         };
         let cdevents_outcome = match status {
@@ -551,6 +561,7 @@ async fn execute_job_inner(
         let mut artifacts = Vec::new();
         if status == "success" {
             artifacts = collect_artifacts(plan, id, job, &progress)?;
+            artifacts.extend(step_artifacts);
             for a in &artifacts {
                 events.push(ctx.stamp(NewEvent {
                     ty: types::ARTIFACT_PACKAGED.into(),
@@ -601,6 +612,13 @@ async fn execute_job_inner(
         }
         if last {
             appended.extend(store_reports(plan, id, job, &progress).await?);
+            let warn = |text: String| {
+                let _ = progress.send(Progress::Line {
+                    job: job.name.clone(),
+                    text: format!("[dso] {text}"),
+                });
+            };
+            crate::steps::ingest_reports(&step_env(plan, id), &warn).await?;
         }
         crate::events::seal(ctx, &appended).await?;
         let _ = progress.send(Progress::JobFinished {
@@ -617,6 +635,83 @@ async fn execute_job_inner(
         }
     }
     unreachable!("the last attempt always returns")
+}
+
+/// What a built-in step of job `id` sees of its run.
+fn step_env<'a>(plan: &'a Plan<'a>, id: JobId) -> crate::steps::StepEnv<'a> {
+    let job = &plan.pipeline.jobs[id.0];
+    crate::steps::StepEnv {
+        ctx: plan.ctx,
+        run_id: plan.run_id,
+        idx: id.0 as i64,
+        job,
+        work: plan.run_dir.join("work"),
+        out_dir: plan.run_dir.join("steps").join(&job.key),
+        repo: plan.repo_name.clone(),
+    }
+}
+
+/// Runs built-in step `name` in-process for job `id`, with the job's
+/// timeout and the run's cancellation; returns what the runner returns for
+/// a script, the artifacts the step stored, and why it failed.
+async fn run_builtin(
+    plan: &Plan<'_>,
+    id: JobId,
+    name: &str,
+    with: &BTreeMap<String, String>,
+    masker: &Masker,
+    progress: &mpsc::UnboundedSender<Progress>,
+    mut cancel: watch::Receiver<bool>,
+) -> (dso_runner::JobOutput, Vec<ArtifactRecord>, Option<String>) {
+    let job = &plan.pipeline.jobs[id.0];
+    let started = std::time::Instant::now();
+    let env = step_env(plan, id);
+    let mut log = crate::steps::StepLog::new(masker, progress.clone(), &job.name);
+    let cancelled = async move {
+        loop {
+            if *cancel.borrow_and_update() {
+                return;
+            }
+            if cancel.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    let result = tokio::select! {
+        result = tokio::time::timeout(job.timeout, crate::steps::run(&env, name, with, &mut log)) => Some(result),
+        () = cancelled => None,
+    };
+    let (end, artifacts, detail) = match result {
+        None => (JobEnd::Cancelled, Vec::new(), None),
+        Some(Err(_elapsed)) => (JobEnd::TimedOut, Vec::new(), None),
+        Some(Ok(Ok(outcome))) if outcome.ok => (JobEnd::Exited(0), outcome.artifacts, None),
+        Some(Ok(Ok(_denied))) => (
+            JobEnd::Exited(1),
+            Vec::new(),
+            Some("the policy gate denied the run".to_owned()),
+        ),
+        Some(Ok(Err(err))) => {
+            log.line(format!("[dso] error: {err}"));
+            (JobEnd::Exited(1), Vec::new(), Some(err.to_string()))
+        }
+    };
+    match end {
+        JobEnd::TimedOut => log.line(format!(
+            "[dso] the step timed out after {}",
+            humantime(job.timeout)
+        )),
+        JobEnd::Cancelled => log.line("[dso] the step was cancelled"),
+        _ => {}
+    }
+    let (log_gzip, n_lines, n_bytes) = log.finish();
+    let output = dso_runner::JobOutput {
+        end,
+        duration: started.elapsed(),
+        log_gzip,
+        n_lines,
+        n_bytes,
+    };
+    (output, artifacts, detail)
 }
 
 /// Parses the job's declared test and coverage reports and stores them,
@@ -649,11 +744,7 @@ async fn store_reports(
             report.kind,
             ReportKind::Junit | ReportKind::Lcov | ReportKind::Cobertura
         ) {
-            warn(format!(
-                "report `{}` ({}) is not read yet: only junit, lcov and cobertura are",
-                report.path,
-                report.kind.as_str()
-            ));
+            // sarif, cyclonedx and spdx: `steps::ingest_reports`.
             continue;
         }
         let files = match crate::artifacts::expand(
@@ -1093,6 +1184,8 @@ pub struct RunDetail {
     pub artifacts: Vec<ArtifactRecord>,
     pub test_suites: Vec<dso_store::TestSuiteRecord>,
     pub coverage: Vec<dso_store::CoverageRecord>,
+    /// The SBOMs its steps and reports produced.
+    pub sboms: Vec<dso_store::RunSbomRecord>,
 }
 
 /// Asks the policy whether the acting user may read runs (`pipeline.read`).
@@ -1129,5 +1222,6 @@ pub async fn show_run(ctx: &Context, run_id: i64) -> Result<RunDetail, AppError>
         artifacts: ctx.store.artifacts(run_id).await?,
         test_suites: ctx.store.test_suites(run_id).await?,
         coverage: ctx.store.coverage(run_id).await?,
+        sboms: ctx.store.run_sboms(run_id).await?,
     })
 }

@@ -113,6 +113,11 @@ pub enum FindingsCommand {
         /// Only findings of this scope (sca:/path, sarif:semgrep...).
         #[arg(long)]
         scope: Option<String>,
+        /// Only the findings pipeline run RUN saw (its `uses:` scanner steps
+        /// and `sarif` reports), with their current status and the job that
+        /// saw them.
+        #[arg(long, value_name = "RUN", conflicts_with_all = ["status", "scanner", "scope"])]
+        run: Option<i64>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -396,9 +401,36 @@ pub async fn run_findings(
     let ctx = open(options).await?;
     match command {
         FindingsCommand::List {
+            run: Some(run),
+            format,
+            ..
+        } => {
+            let rows: Vec<serde_json::Value> = uc::run_findings(&ctx, run)
+                .await
+                .map_err(report)?
+                .iter()
+                .map(|(job, row)| {
+                    let mut value = finding_json(row);
+                    value["job"] = job.clone().into();
+                    value
+                })
+                .collect();
+            match format {
+                Format::Json => println!("{}", json(&rows)),
+                Format::Table => print_rows(
+                    Format::Table,
+                    &[
+                        "id", "job", "status", "severity", "scanner", "rule", "location", "title",
+                    ],
+                    &rows,
+                ),
+            }
+        }
+        FindingsCommand::List {
             status,
             scanner,
             scope,
+            run: None,
             format,
         } => {
             if let Some(s) = &status

@@ -239,12 +239,13 @@ pub async fn runs(options: &OpenOptions, args: RunsArgs) -> miette::Result<ExitC
         }
         Some(RunsCommand::Show { run, format }) => {
             let detail = pipeline::show_run(&ctx, run).await.map_err(report)?;
-            let (record, jobs, artifacts, suites, coverage) = (
+            let (record, jobs, artifacts, suites, coverage, sboms) = (
                 detail.run,
                 detail.jobs,
                 detail.artifacts,
                 detail.test_suites,
                 detail.coverage,
+                detail.sboms,
             );
             let job_name = |idx: i64| {
                 jobs.iter()
@@ -289,6 +290,18 @@ pub async fn runs(options: &OpenOptions, args: RunsArgs) -> miette::Result<ExitC
                     })
                 })
                 .collect();
+            let sbom_rows: Vec<serde_json::Value> = sboms
+                .iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "job": job_name(s.idx),
+                        "name": s.name,
+                        "format": s.format,
+                        "sha256": s.sha256,
+                        "components": s.components,
+                    })
+                })
+                .collect();
             let job_rows: Vec<serde_json::Value> = jobs
                 .iter()
                 .map(|j| {
@@ -323,6 +336,7 @@ pub async fn runs(options: &OpenOptions, args: RunsArgs) -> miette::Result<ExitC
                         "jobs": job_rows,
                         "test_suites": suite_rows,
                         "coverage": coverage_rows,
+                        "sboms": sbom_rows,
                     });
                     println!(
                         "{}",
@@ -382,6 +396,16 @@ pub async fn runs(options: &OpenOptions, args: RunsArgs) -> miette::Result<ExitC
                             c.branches_hit,
                             c.branches_found,
                             c.report
+                        );
+                    }
+                    for s in &sboms {
+                        println!(
+                            "  sbom     {} {}: {} with {} components (sha256:{})",
+                            job_name(s.idx),
+                            s.name,
+                            s.format,
+                            s.components,
+                            s.sha256
                         );
                     }
                 }

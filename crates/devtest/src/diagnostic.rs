@@ -138,6 +138,10 @@ codes! {
     UnknownMatrixKey => "unknown-matrix-key", "`${{ matrix.x }}` names an axis the job's matrix does not have";
     /// `${{ ... }}` holds something other than `matrix.<axis>`.
     UnsupportedExpression => "unsupported-expression", "`${{ ... }}` holds something other than `matrix.<axis>`";
+    /// `with` has a key the built-in step does not accept.
+    UnknownInput => "unknown-input", "`with` has a key the built-in step named in `uses` does not accept";
+    /// A `with` value is not one the built-in step accepts.
+    InvalidInput => "invalid-input", "a `with` value is not one the built-in step accepts";
 }
 
 impl fmt::Display for Code {

@@ -43,6 +43,7 @@ pub use raw::{
 };
 pub use schedule::{JobState, Outcome, PipelineOutcome, Schedule, ScheduleError, SkipReason};
 pub use validate::{
-    MAX_EXPANDED_JOBS, MAX_MATRIX_COMBINATIONS, MAX_RETRY, ValidateOptions, validate,
+    InputKind, MAX_EXPANDED_JOBS, MAX_MATRIX_COMBINATIONS, MAX_RETRY, StepInput, ValidateOptions,
+    validate,
 };
 pub use yaml::MAX_SOURCE_BYTES;

@@ -34,6 +34,35 @@ pub struct ValidateOptions<'a> {
     pub activities: &'a [&'a str],
     /// Names of the built-in steps `uses` may name (`dso/sca`, ...).
     pub uses: &'a [&'a str],
+    /// The `with` inputs of the built-in steps. A step with at least one
+    /// entry here accepts only its listed inputs; a step with none accepts
+    /// any `with`.
+    pub inputs: &'a [StepInput<'a>],
+}
+
+/// One input a built-in step accepts in `with`.
+#[derive(Debug, Clone, Copy)]
+pub struct StepInput<'a> {
+    /// The step, one of [`ValidateOptions::uses`].
+    pub step: &'a str,
+    /// The key in `with`.
+    pub name: &'a str,
+    /// What values it takes.
+    pub kind: InputKind<'a>,
+}
+
+/// What values a step input takes. Values holding `${{ ... }}` are checked
+/// by the step when it runs, after matrix substitution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind<'a> {
+    /// Any non-empty text.
+    Text,
+    /// A path inside the workspace.
+    Path,
+    /// Comma-separated paths inside the workspace.
+    Paths,
+    /// One of these words.
+    OneOf(&'a [&'a str]),
 }
 
 /// Parses and validates a pipeline file.
@@ -422,6 +451,9 @@ impl Checker<'_, '_> {
                 );
             }
         }
+        if let (Some(uses), Some(with)) = (&job.uses, &job.with) {
+            self.inputs(name, &uses.value, &with.value);
+        }
         if let Some(with) = &job.with
             && job.uses.is_none()
             && !self.is_broken(job, "uses")
@@ -539,6 +571,68 @@ impl Checker<'_, '_> {
             }
             for path in paths {
                 self.path(path, &format!("`reports.{}` of job `{name}`", kind.value));
+            }
+        }
+    }
+
+    /// Checks a `with` mapping against the inputs the step accepts.
+    fn inputs(&mut self, job: &str, step: &str, with: &raw::StringMap) {
+        let accepted: Vec<&StepInput<'_>> = self
+            .options
+            .inputs
+            .iter()
+            .filter(|input| input.step == step)
+            .collect();
+        if accepted.is_empty() {
+            return;
+        }
+        for (key, value) in with {
+            let Some(input) = accepted.iter().find(|input| input.name == key.value) else {
+                let names: Vec<&str> = accepted.iter().map(|input| input.name).collect();
+                let list = format!("`{step}` accepts: {}", names.join(", "));
+                self.report_unknown(
+                    &key.referenced,
+                    Code::UnknownInput,
+                    format!(
+                        "unknown input `{}` in `with` of job `{job}` (`uses: {step}`)",
+                        key.value
+                    ),
+                    &key.value,
+                    names.iter().copied(),
+                    Some(list),
+                );
+                continue;
+            };
+            if value.value.contains("${{") {
+                continue;
+            }
+            let what = format!("input `{}` of job `{job}`", key.value);
+            match input.kind {
+                InputKind::Text if value.value.trim().is_empty() => self.report(
+                    &value.referenced,
+                    Code::EmptyValue,
+                    format!("{what} is empty"),
+                    None,
+                ),
+                InputKind::Text => {}
+                InputKind::Path => self.path(value, &what),
+                InputKind::Paths => {
+                    for part in value.value.split(',') {
+                        let part =
+                            Spanned::new(part.trim().to_owned(), value.referenced, value.defined);
+                        self.path(&part, &what);
+                    }
+                }
+                InputKind::OneOf(words) => {
+                    if !words.contains(&value.value.as_str()) {
+                        self.report(
+                            &value.referenced,
+                            Code::InvalidInput,
+                            format!("{what} is `{}`", value.value),
+                            Some(format!("use one of: {}", words.join(", "))),
+                        );
+                    }
+                }
             }
         }
     }

@@ -259,16 +259,24 @@ fn read_line_capped(
     }
 }
 
-/// Accumulates the masked log, gzip-compressed, up to [`MAX_LOG_BYTES`].
-struct LogWriter {
+/// Accumulates the masked log, gzip-compressed, up to [`MAX_LOG_BYTES`]
+/// (public so that in-process built-in steps keep their log in the same form).
+pub struct LogWriter {
     encoder: GzEncoder<Vec<u8>>,
     n_lines: u64,
     n_bytes: u64,
     truncated: bool,
 }
 
+impl Default for LogWriter {
+    fn default() -> LogWriter {
+        LogWriter::new()
+    }
+}
+
 impl LogWriter {
-    fn new() -> LogWriter {
+    /// An empty log.
+    pub fn new() -> LogWriter {
         LogWriter {
             encoder: GzEncoder::new(Vec::new(), Compression::fast()),
             n_lines: 0,
@@ -277,7 +285,8 @@ impl LogWriter {
         }
     }
 
-    fn push(&mut self, line: &str) {
+    /// Appends one line (already masked), without its newline.
+    pub fn push(&mut self, line: &str) {
         self.n_lines += 1;
         self.n_bytes += line.len() as u64 + 1;
         if self.n_bytes > MAX_LOG_BYTES {
@@ -294,7 +303,8 @@ impl LogWriter {
         let _ = self.encoder.write_all(b"\n");
     }
 
-    fn finish(self) -> (Vec<u8>, u64, u64) {
+    /// The compressed log, its number of lines and of bytes.
+    pub fn finish(self) -> (Vec<u8>, u64, u64) {
         let bytes = self.encoder.finish().unwrap_or_default();
         (bytes, self.n_lines, self.n_bytes)
     }

@@ -21,6 +21,6 @@ pub mod exec;
 pub mod mask;
 pub mod sandbox;
 
-pub use exec::{JobEnd, JobOutput, JobSpec, run_job};
+pub use exec::{JobEnd, JobOutput, JobSpec, LogWriter, run_job};
 pub use mask::Masker;
 pub use sandbox::{SANDBOX_ARG, SandboxSpec, trampoline_main};

@@ -7,6 +7,7 @@ mod model;
 mod monitoring;
 mod operational;
 mod pipeline;
+mod run_steps;
 mod scan;
 mod tidy;
 mod workspace;

@@ -19,7 +19,7 @@ mod robustness;
 mod schedule;
 mod small_languages;
 
-use dso_devtest::{Diagnostic, Pipeline, ValidateOptions};
+use dso_devtest::{Diagnostic, InputKind, Pipeline, StepInput, ValidateOptions};
 
 /// The activity slugs of the process model, as the server passes them.
 pub const ACTIVITIES: &[&str] = &[
@@ -41,7 +41,26 @@ pub const ACTIVITIES: &[&str] = &[
 ];
 
 /// The built-in steps the tests assume exist.
-pub const USES: &[&str] = &["dso/sca", "dso/sast", "dso/sbom", "dso/secrets"];
+pub const USES: &[&str] = &["dso/sca", "dso/sast", "dso/sbom", "dso/secrets", "dso/gate"];
+
+/// The inputs the tests assume `dso/sast` accepts (the other steps accept any `with`).
+pub const INPUTS: &[StepInput<'static>] = &[
+    StepInput {
+        step: "dso/sast",
+        name: "path",
+        kind: InputKind::Path,
+    },
+    StepInput {
+        step: "dso/sast",
+        name: "rules",
+        kind: InputKind::Paths,
+    },
+    StepInput {
+        step: "dso/sast",
+        name: "builtin",
+        kind: InputKind::OneOf(&["true", "false"]),
+    },
+];
 
 /// The file name every test labels diagnostics with.
 pub const FILE_NAME: &str = ".dso/pipeline.yaml";
@@ -51,6 +70,7 @@ pub fn validate(source: &str) -> Result<Pipeline, Vec<Diagnostic>> {
     let options = ValidateOptions {
         activities: ACTIVITIES,
         uses: USES,
+        inputs: INPUTS,
     };
     dso_devtest::validate(FILE_NAME, source, &options)
 }
