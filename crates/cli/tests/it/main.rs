@@ -2,6 +2,7 @@
 
 mod assurance;
 mod audit;
+mod gate_run;
 mod governance;
 mod model;
 mod monitoring;
