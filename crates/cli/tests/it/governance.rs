@@ -837,7 +837,7 @@ fn gate_denies_a_critical_finding_until_accepted_and_again_after_expiry() {
 fn policy_test_runs_rego_tests_and_reports_syntax_errors() {
     let dso = Dso::init();
     let out = dso.ok(&["policy", "test"]);
-    assert!(out.contains("6 passed, 0 failed"), "{out}");
+    assert!(out.contains("7 passed, 0 failed"), "{out}");
     std::fs::write(
         dso.path().join("mine.rego"),
         "package mine\n\ntest_ok if { 1 == 1 }\n\ntest_broken if { 1 == 2 }\n",
