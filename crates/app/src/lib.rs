@@ -26,6 +26,7 @@ pub mod events;
 pub mod exchange;
 pub mod gate;
 pub mod git;
+pub mod metrics;
 pub mod model;
 pub mod monitoring;
 pub mod operational;

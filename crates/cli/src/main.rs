@@ -202,6 +202,15 @@ enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: output::Format,
     },
+    /// Serve the HTTP API until interrupted: POST /api/v1/alerts
+    /// (Alertmanager webhook or generic JSON), GET /metrics (Prometheus),
+    /// GET /healthz. Requests act as their `Authorization: Bearer` token's
+    /// user.
+    Serve {
+        /// The address to listen on (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -336,6 +345,7 @@ async fn run(cli: Cli) -> miette::Result<ExitCode> {
             monitoring::alert_ingest(&open, file, format).await
         }
         Command::Incident(command) => monitoring::incident(&open, command).await,
+        Command::Serve { listen } => serve(&open, listen).await,
         Command::Usage(UsageCommand::Ingest(args)) => monitoring::usage_ingest(&open, args).await,
     }
 }
@@ -399,4 +409,41 @@ pub(crate) fn report(err: AppError) -> miette::Report {
         Some(help) => miette::miette!(help = help, "{err}"),
         None => miette::miette!("{err}"),
     }
+}
+
+/// `dso serve`: prints the address it listens on, then serves until SIGINT
+/// or SIGTERM.
+async fn serve(open: &OpenOptions, listen: std::net::SocketAddr) -> miette::Result<ExitCode> {
+    // Open once up front so that a missing workspace or database is a
+    // clear error now rather than at the first request.
+    dso_app::Context::open(&OpenOptions {
+        token: None,
+        ..open.clone()
+    })
+    .await
+    .map_err(report)?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| miette::miette!("cannot listen on {listen}: {e}"))?;
+    let addr = dso_server::local_addr(&listener).map_err(|e| miette::miette!("{e}"))?;
+    println!("dso serves http://{addr}");
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    let options = dso_server::ServeOptions {
+        workspace: open.workspace.clone(),
+        database_url: open.database_url.clone(),
+        cwd: open.cwd.clone(),
+    };
+    let shutdown = async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler can be installed");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    };
+    dso_server::serve(listener, options, shutdown)
+        .await
+        .map_err(|e| miette::miette!("serving on {addr}: {e}"))?;
+    Ok(ExitCode::SUCCESS)
 }

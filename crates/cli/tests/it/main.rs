@@ -10,6 +10,7 @@ mod operational;
 mod pipeline;
 mod run_steps;
 mod scan;
+mod serve;
 mod tidy;
 mod workspace;
 

@@ -67,6 +67,21 @@ fn only_the_store_speaks_sql() {
 }
 
 #[test]
+fn only_the_server_speaks_http() {
+    for krate in crates() {
+        let deps = dependencies(&krate);
+        if krate != "server" {
+            for server_side in ["axum", "hyper", "tower", "tower-http"] {
+                assert!(
+                    !deps.iter().any(|d| d == server_side),
+                    "crate {krate} depends on {server_side}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn domain_crates_are_pure() {
     for krate in DOMAIN_CRATES {
         for dep in dependencies(krate) {
