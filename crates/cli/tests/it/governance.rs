@@ -878,6 +878,7 @@ jobs:
     activity: unit-test
     run: cp fixtures/junit.xml .
     reports: { junit: junit.xml }
+    artifacts: [junit.xml]
 "#;
     let repo = crate::pipeline::repo(&dso, pipeline, &[("fixtures/junit.xml", &junit)]);
     let (code, out, err) = crate::pipeline::run(&dso, &repo, &[]);
@@ -889,6 +890,24 @@ jobs:
     assert_eq!(traces[1]["status"], "not-implemented", "{traces}");
     let err = dso.fails(&["trace", "--run", "9"]);
     assert!(err.contains("unknown run `9`"), "{err}");
+
+    // A release made from the run is judged by that run's results: the same
+    // classification; and a second run without tests leaves it unchanged.
+    dso.ok(&["release", "create", "1.0.0", "--run", "1"]);
+    std::fs::write(repo.join("fixtures/junit.xml"), "<testsuites/>\n").unwrap();
+    crate::pipeline::git(&repo, &["commit", "-qam", "no tests"]);
+    let (code, out, err) = crate::pipeline::run(&dso, &repo, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let by_release = dso.json(&["trace", "--release", "1.0.0"]);
+    assert_eq!(by_release, traces);
+    let by_run2 = dso.json(&["trace", "--run", "2"]);
+    assert_eq!(by_run2[0]["status"], "untested", "{by_run2}");
+    let out = dso.ok(&["trace", "--release", "1.0.0"]);
+    assert!(out.contains("REQ-1") && out.contains("verified"), "{out}");
+    let err = dso.fails(&["trace", "--release", "9.9.9"]);
+    assert!(err.contains("unknown release `9.9.9`"), "{err}");
+    let err = dso.fails(&["trace", "--release", "1.0.0", "--run", "1"]);
+    assert!(err.contains("cannot be used with"), "{err}");
 
     // The gate over the same run: a failing test, no coverage, no SBOM.
     let decision = dso.json_allow_failure(&["gate", "eval", "--run", "1"]);
