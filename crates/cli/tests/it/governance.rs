@@ -924,3 +924,149 @@ jobs:
         serde_json::json!(["auth.lockout_after_five_failures"])
     );
 }
+
+/// Runs `scenario` in a workspace on PostgreSQL, when DSO_TEST_POSTGRES_URL is set.
+fn on_postgres(scenario: fn(&Dso)) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let Some(db) = rt.block_on(TestDb::postgres()) else {
+        eprintln!(
+            "note: {} unset, PostgreSQL half skipped",
+            dso_store::testing::POSTGRES_URL_VAR
+        );
+        return;
+    };
+    let mut dso = Dso::new();
+    dso.global = vec!["--database".into(), db.url.clone()];
+    dso.ok(&["init", ".", "--name", "pg", "--owner", "alice"]);
+    scenario(&dso);
+    rt.block_on(db.drop_now());
+}
+
+/// IE15, IE22, IE23 and IE24 travel on the routes derived from the process
+/// flows: the sending performer's roles send, the receiving performer's
+/// roles answer, anyone else is refused with the forbidden message.
+fn flow_routes_scenario(dso: &Dso) {
+    let pm = user_with_token(dso, "pia", &["project-manager"]);
+    let po = user_with_token(dso, "pat", &["product-owner"]);
+    let ann = user_with_token(dso, "ann", &["architect"]);
+    let biz = user_with_token(dso, "bea", &["business-analyst"]);
+    let dev = user_with_token(dso, "dev", &["software-developer"]);
+    std::fs::write(dso.path().join("plan.md"), "# Product plan 2027\nQ1: MVP.\n").unwrap();
+    let send = |token: &str, item: &str, to: &str| {
+        as_token(
+            dso,
+            token,
+            &[
+                "exchange", "send", "--item", item, "--to", to, "plan.md",
+            ],
+        )
+    };
+
+    // IE23 Product Plan: from the Planning Engineer (P4-12) to Product Management.
+    let out = send(&pm, "IE23", "product-management");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("IE23 Product Plan v1, P4-12/IE23/product-management"),
+        "{stdout}"
+    );
+    // The product owner answers it; the architect may not (not its receiver).
+    let err = fails_as(dso, &ann, &["exchange", "ack", "DOC-1"]);
+    assert!(
+        err.contains("forbidden: ann (architect) may not exchange.respond on exchange DOC-1"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the process flows: only the product-management (product-owner, program-manager)"),
+        "{err}"
+    );
+    ok_as(dso, &po, &["exchange", "ack", "DOC-1"]);
+
+    // The wrong sender: a product owner may not send the product plan.
+    let out = send(&po, "IE23", "architect");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("forbidden: pat (product-owner) may not exchange.send on exchange IE23 Product Plan (planning-engineer → architect)"),
+        "{err}"
+    );
+    // A role with no exchange permission at all.
+    let out = send(&dev, "IE15", "architect");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("forbidden: dev (software-developer) may not exchange.send on exchange IE15 Business Plan and Processes (business-expert → architect)"),
+        "{err}"
+    );
+    // A receiver the flows do not name.
+    let out = send(&pm, "IE22", "business-expert");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the model does not send IE22 (System Plans) to `business-expert`; it goes to architect or planning-engineer"),
+        "{err}"
+    );
+
+    // IE15 from the Business Expert to the Architect, returned with a note;
+    // IE22 to the Architect; IE24 from Product Management to Planning.
+    let out = send(&biz, "IE15", "architect");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    ok_as(
+        dso,
+        &ann,
+        &["exchange", "return", "DOC-2", "--note", "no SLAs yet"],
+    );
+    assert!(send(&pm, "IE22", "architect").status.success());
+    ok_as(dso, &ann, &["exchange", "ack", "DOC-3"]);
+    assert!(send(&po, "IE24", "planning-engineer").status.success());
+    ok_as(dso, &pm, &["exchange", "ack", "DOC-4"]);
+
+    let docs = dso.json(&["exchange", "list"]);
+    let got: Vec<(&str, &str, &str, &str)> = docs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["item"].as_str().unwrap(),
+                d["exchange"].as_str().unwrap(),
+                d["state"].as_str().unwrap(),
+                d["responder_role"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("IE23", "P4-12/IE23/product-management", "acknowledged", "product-owner"),
+            ("IE15", "P4-7/IE15/architect", "returned", "architect"),
+            ("IE22", "P4-12/IE22/architect", "acknowledged", "architect"),
+            ("IE24", "P4-11/IE24/planning-engineer", "acknowledged", "project-manager"),
+        ]
+    );
+    let evs = events(dso);
+    let count = |ty: &str| evs.iter().filter(|e| e["type"] == ty).count();
+    assert_eq!(count("dev.cdeventsx.dso.exchange.sent.0.1.0"), 4);
+    assert_eq!(count("dev.cdeventsx.dso.exchange.acknowledged.0.1.0"), 3);
+    assert_eq!(count("dev.cdeventsx.dso.exchange.returned.0.1.0"), 1);
+    assert_eq!(count("dev.cdeventsx.dso.access.denied.0.1.0"), 3);
+    let sent = evs
+        .iter()
+        .find(|e| e["type"] == "dev.cdeventsx.dso.exchange.sent.0.1.0")
+        .unwrap();
+    assert_eq!(sent["actorrole"], "project-manager");
+    assert_eq!(sent["data"]["exchange"], "P4-12/IE23/product-management");
+}
+
+#[test]
+fn flow_routes_on_sqlite() {
+    flow_routes_scenario(&Dso::init());
+}
+
+#[test]
+fn flow_routes_on_postgres() {
+    on_postgres(flow_routes_scenario);
+}
