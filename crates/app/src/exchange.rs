@@ -136,7 +136,14 @@ pub async fn send(
     );
     let granted = authorize(ctx, Action::ExchangeSend, &resource).await?;
     let Some(role) = acting_role(ctx, &route.sender) else {
-        return Err(table2_denial(ctx, Action::ExchangeSend, &resource, &route.sender, &route.id).await);
+        return Err(table2_denial(
+            ctx,
+            Action::ExchangeSend,
+            &resource,
+            &route.sender,
+            &route.id,
+        )
+        .await);
     };
     if content.len() > MAX_DOCUMENT_BYTES {
         return Err(AppError::Input {

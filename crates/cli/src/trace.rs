@@ -134,8 +134,11 @@ pub async fn run(options: &OpenOptions, args: TraceArgs) -> miette::Result<ExitC
             if args.junit.is_empty()
                 && args.run.is_none()
                 && args.release.is_none()
-                && args.format == Format::Table {
-                eprintln!("note: no --run, --release or --junit given, so no requirement can be verified");
+                && args.format == Format::Table
+            {
+                eprintln!(
+                    "note: no --run, --release or --junit given, so no requirement can be verified"
+                );
             }
         }
     }

@@ -347,7 +347,10 @@ mod tests {
             route("IE23", "product-management").unwrap().id,
             "P4-12/IE23/product-management"
         );
-        assert_eq!(route("IE23", "architect").unwrap().sender, "planning-engineer");
+        assert_eq!(
+            route("IE23", "architect").unwrap().sender,
+            "planning-engineer"
+        );
         let err = route("IE22", "business-expert").unwrap_err();
         assert!(
             matches!(&err, RouteError::WrongReceiver { receivers, .. } if receivers == &["architect", "planning-engineer"]),
@@ -380,7 +383,12 @@ mod tests {
             assert!(!roles_of(r.sender).is_empty() && !roles_of(r.receiver).is_empty());
         }
         let p4 = pim.process("P4").unwrap();
-        assert!(p4.note.as_deref().unwrap_or("").contains("IE15 Business Plan and"));
+        assert!(
+            p4.note
+                .as_deref()
+                .unwrap_or("")
+                .contains("IE15 Business Plan and")
+        );
         for item in ["IE15", "IE22", "IE23", "IE24"] {
             assert!(FLOW_ROUTES.iter().any(|r| r.item == item), "{item}");
         }
