@@ -718,7 +718,7 @@ pub fn acting_roles(ctx: &Context) -> Vec<String> {
 }
 
 /// `dso approve DEPLOYMENT`: records the acting user's approval; the last
-/// approval needed deploys (in this process).
+/// approval needed deploys, or rolls back (in this process).
 pub async fn approve(ctx: &Context, id: i64) -> Result<DeployOutcome, AppError> {
     crate::access::authorize(
         ctx,
@@ -819,10 +819,21 @@ pub async fn approve(ctx: &Context, id: i64) -> Result<DeployOutcome, AppError> 
             });
         }
     }
+    if d.kind == "rollback" {
+        // A rollback by hand runs like an unprotected one: no rollback of the rollback.
+        let done = execute(ctx, &env, load_deployment(ctx, id).await?).await?;
+        return Ok(DeployOutcome {
+            deployment: done,
+            approvals_missing: 0,
+            rollback: None,
+            no_rollback: None,
+        });
+    }
     run_and_recover(ctx, &env, id).await
 }
 
-/// `dso rollback ENV`: deploys the release that ran before the current one.
+/// `dso rollback ENV`: deploys the release that ran before the current one;
+/// to a protected environment, after the approvals a deployment needs.
 pub async fn rollback(ctx: &Context, env_name: &str) -> Result<DeployOutcome, AppError> {
     crate::access::authorize(
         ctx,
@@ -847,6 +858,10 @@ pub async fn rollback(ctx: &Context, env_name: &str) -> Result<DeployOutcome, Ap
             ),
         });
     };
+    let needed = env.approvals_needed();
+    if needed > 0 {
+        return request_rollback(ctx, &env, &target, &current, needed).await;
+    }
     let d = start_rollback(
         ctx,
         &env,
@@ -860,6 +875,93 @@ pub async fn rollback(ctx: &Context, env_name: &str) -> Result<DeployOutcome, Ap
     Ok(DeployOutcome {
         deployment: d,
         approvals_missing: 0,
+        rollback: None,
+        no_rollback: None,
+    })
+}
+
+/// A rollback by hand to a protected environment: like a deployment there,
+/// it waits for `needed` approvals (`dso approve`) by users holding the
+/// approver role, never the requester. It puts back a release that was
+/// approved before, but the decision to change production now is a new one.
+///
+/// The automatic rollback after a failed health check does not wait: the
+/// deployment that failed was itself approved, and the rollback restores
+/// the release that was running, approved, before it (PIM Del_4 Product
+/// Recovery); waiting would leave the environment broken.
+async fn request_rollback(
+    ctx: &Context,
+    env: &Environment,
+    target: &str,
+    current: &Past,
+    needed: u32,
+) -> Result<DeployOutcome, AppError> {
+    let release = release(ctx, target).await?;
+    let problems = verify_release(ctx, &release);
+    let new = NewDeployment {
+        env: env.name.clone(),
+        version: target.to_owned(),
+        service: release.record.service.clone(),
+        kind: "rollback".into(),
+        status: if problems.is_empty() {
+            status::PENDING_APPROVAL.into()
+        } else {
+            status::REFUSED.into()
+        },
+        requested_by: ctx.actor.user.clone(),
+        requested_at: now(),
+        previous_version: Some(current.version.clone()),
+        rollback_of: Some(current.id),
+        commits: Vec::new(),
+        detail: Some(if problems.is_empty() {
+            "rollback by hand".to_owned()
+        } else {
+            describe(&problems)
+        }),
+        host: Some(crate::pipeline::hostname()),
+        pid: Some(i64::from(std::process::id())),
+    };
+    let mut failed = None;
+    let (id, appended) = ctx
+        .store
+        .create_deployment(&new, |id| {
+            let record = pending_record(id, &new);
+            let mut events = Vec::new();
+            let mut push = |ty: &str, extra| match deployment_event(ctx, ty, &record, extra) {
+                Ok(e) => events.push(e),
+                Err(e) => failed = Some(e),
+            };
+            push(
+                types::DEPLOYMENT_REQUESTED,
+                serde_json::json!({
+                    "approvalsNeeded": needed,
+                    "reason": "rollback by hand",
+                    "rollbackOf": subject(current.id),
+                }),
+            );
+            if !problems.is_empty() {
+                push(
+                    types::DEPLOYMENT_REFUSED,
+                    serde_json::json!({ "problems": problems }),
+                );
+            }
+            events
+        })
+        .await?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    crate::events::seal(ctx, &appended).await?;
+    if !problems.is_empty() {
+        return Err(AppError::IntegrityCheck {
+            version: target.to_owned(),
+            deployment: id,
+            problems: problems.iter().map(ToString::to_string).collect(),
+        });
+    }
+    Ok(DeployOutcome {
+        deployment: load_deployment(ctx, id).await?,
+        approvals_missing: needed,
         rollback: None,
         no_rollback: None,
     })

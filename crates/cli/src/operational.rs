@@ -365,8 +365,13 @@ fn print_outcome(o: &DeployOutcome, format: Format) -> ExitCode {
         ),
         Format::Table => {
             if o.approvals_missing > 0 {
+                let what = if d.kind == "rollback" {
+                    "rollback"
+                } else {
+                    "deployment"
+                };
                 println!(
-                    "deployment {} of `{}` to `{}` waits for {} approval(s): dso approve {}",
+                    "{what} {} of `{}` to `{}` waits for {} approval(s): dso approve {}",
                     d.id, d.version, d.env, o.approvals_missing, d.id
                 );
             } else {

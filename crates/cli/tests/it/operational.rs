@@ -696,3 +696,127 @@ fn a_deployment_whose_dso_was_killed_is_marked_interrupted() {
         1
     );
 }
+
+/// A rollback by hand to a protected environment waits for an approval
+/// from another user holding the approver role, like a deployment; the
+/// automatic rollback after a failed health check does not wait.
+#[test]
+fn a_rollback_to_a_protected_environment_needs_an_approval() {
+    let (dso, _product) = two_releases();
+    let bob = user_token(&dso, "bob", &["release-engineer"]);
+    let carol = user_token(&dso, "carol", &["software-developer"]);
+    let dana = user_token(&dso, "dana", &["devops-engineer"]);
+    let state = tempfile::tempdir().unwrap();
+    let current = state.path().join("current");
+    let allow_two = state.path().join("allow-two");
+    // Healthy on release one; on release two only once `allow-two` exists.
+    let (probe_file, allow) = (current.clone(), allow_two.clone());
+    let service = Service::start(0, move |_| match std::fs::read_to_string(&probe_file) {
+        Ok(text) if text == "release one\n" || allow.exists() => (200, "ok".into()),
+        _ => (500, "broken".into()),
+    });
+    dso.ok(&[
+        "env",
+        "set",
+        "production",
+        "--script",
+        &script(state.path()),
+        "--health",
+        &format!("http://127.0.0.1:{}/health", service.port),
+        "--health-timeout",
+        "1",
+    ]);
+    let deploy_approved = |version: &str| {
+        let waiting = dso.json(&["deploy", version, "--env", "production"]);
+        assert_eq!(waiting["deployment"]["status"], "pending-approval");
+        let id = waiting["deployment"]["id"].to_string();
+        let out = dso.run(&["--token", &bob, "approve", &id, "--format", "json"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(deploy_approved("1")["deployment"]["status"], "succeeded");
+
+    // Release two fails its health check: the automatic rollback runs at
+    // once, without a new approval (it restores the approved release one).
+    let failed = deploy_approved("2");
+    assert_eq!(failed["deployment"]["status"], "failed");
+    assert_eq!(failed["rollback"]["kind"], "rollback");
+    assert_eq!(failed["rollback"]["status"], "succeeded");
+    assert_eq!(failed["rollback"]["release"], "1");
+    assert_eq!(std::fs::read_to_string(&current).unwrap(), "release one\n");
+
+    std::fs::write(&allow_two, "").unwrap();
+    assert_eq!(deploy_approved("2")["deployment"]["status"], "succeeded");
+    assert_eq!(std::fs::read_to_string(&current).unwrap(), "release two\n");
+
+    // A rollback by hand waits; nothing changes until it is approved.
+    let out = dso.ok(&["rollback", "production"]);
+    assert!(
+        out.contains("rollback 5 of `1` to `production` waits for 1 approval(s): dso approve 5"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read_to_string(&current).unwrap(), "release two\n");
+    let listed = dso.json(&["deployments", "--env", "production"]);
+    let pending = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == 5)
+        .unwrap();
+    assert_eq!(
+        (pending["kind"].as_str(), pending["status"].as_str()),
+        (Some("rollback"), Some("pending-approval"))
+    );
+    assert_eq!(pending["previous_release"], "2");
+
+    // The requester may not approve it; a developer takes no part; a
+    // deployer without the approver role may not approve.
+    let err = dso.fails(&["approve", "5"]);
+    assert!(
+        err.contains("`alice` requested this deployment and cannot approve it"),
+        "{err}"
+    );
+    let err = dso.fails(&["--token", &carol, "approve", "5"]);
+    assert!(
+        err.contains("forbidden: carol (software-developer) may not deploy"),
+        "{err}"
+    );
+    let err = dso.fails(&["--token", &dana, "approve", "5"]);
+    assert!(
+        err.contains(
+            "`dana` does not hold the approver role `release-engineer` of environment `production`"
+        ),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&current).unwrap(), "release two\n");
+
+    let done = dso.json(&["--token", &bob, "approve", "5"]);
+    assert_eq!(done["deployment"]["status"], "succeeded");
+    assert_eq!(done["deployment"]["kind"], "rollback");
+    assert!(done["rollback"].is_null());
+    assert_eq!(std::fs::read_to_string(&current).unwrap(), "release one\n");
+    let err = dso.fails(&["--token", &bob, "approve", "5"]);
+    assert!(
+        err.contains("is succeeded, not waiting for approval"),
+        "{err}"
+    );
+
+    // The events: two rollbacks (automatic, by hand); the one by hand was
+    // requested by alice and approved by bob.
+    let rolled = events_of(&dso, "dev.cdevents.service.rolledback.0.3.0");
+    assert_eq!(rolled.len(), 2);
+    let requested = events_of(&dso, "dev.cdeventsx.dso.deployment.requested.0.1.0");
+    let by_hand = requested
+        .iter()
+        .find(|e| e["subject"] == "deployment-5")
+        .unwrap();
+    assert_eq!(by_hand["actor"], "alice");
+    assert_eq!(by_hand["data"]["customData"]["kind"], "rollback");
+    assert_eq!(by_hand["data"]["customData"]["approvalsNeeded"], 1);
+    let approvals: Vec<_> = events_of(&dso, "dev.cdeventsx.dso.deployment.approved.0.1.0")
+        .into_iter()
+        .filter(|e| e["subject"] == "deployment-5")
+        .collect();
+    assert_eq!(approvals.len(), 1);
+    assert_eq!(approvals[0]["actor"], "bob");
+    drop(service);
+}
