@@ -64,6 +64,7 @@ pub async fn add_monitor(ctx: &Context, m: &NewMonitor) -> Result<MonitorRecord,
             url,
             expect_status,
             expect_body,
+            ..
         } => {
             dso_monitoring::http::parse_url(url).map_err(|message| AppError::Input {
                 location: format!("monitor `{}`", m.name),
@@ -147,6 +148,7 @@ fn spec_of(m: &MonitorRecord) -> ProbeSpec {
                 .and_then(|s| u16::try_from(s).ok())
                 .unwrap_or(200),
             expect_body: m.expect_body.clone(),
+            ca_file: None,
         }
     }
 }

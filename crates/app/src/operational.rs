@@ -51,6 +51,10 @@ pub struct EnvChanges {
     pub strategy: Option<Strategy>,
     pub health_checks: Option<Vec<HealthCheck>>,
     pub health_timeout_s: Option<u32>,
+    /// `Some(None)` clears it.
+    pub health_retries: Option<Option<u32>>,
+    /// A PEM file of CA certificates for https:// checks; `Some(None)` clears it.
+    pub health_ca_file: Option<Option<String>>,
 }
 
 fn to_record(env: &Environment, created_at: &str, now: &str) -> EnvironmentRecord {
@@ -222,6 +226,18 @@ pub async fn put_environment(
     if let Some(t) = changes.health_timeout_s {
         env.health.timeout_s = t;
     }
+    if let Some(r) = changes.health_retries {
+        env.health.retries = r;
+    }
+    if let Some(ca) = &changes.health_ca_file {
+        if let Some(path) = ca {
+            check_ca_file(path).map_err(|message| AppError::Input {
+                location: "--health-ca".into(),
+                message,
+            })?;
+        }
+        env.health.ca_file = ca.clone();
+    }
     let ty = if create {
         types::ENVIRONMENT_CREATED
     } else {
@@ -243,6 +259,18 @@ pub async fn put_environment(
         }
     }
     Ok(env)
+}
+
+/// A CA file must exist and hold a PEM certificate.
+fn check_ca_file(path: &str) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    if text.contains("-----BEGIN CERTIFICATE-----") {
+        Ok(())
+    } else {
+        Err(format!(
+            "{path}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it"
+        ))
+    }
 }
 
 // -------------------------------------------------------------------- releases
@@ -1310,20 +1338,27 @@ fn tail(log: &Path) -> String {
     lines.into_iter().rev().collect::<Vec<_>>().join(" | ")
 }
 
-/// Runs every check until all pass or `health.timeout_s` runs out.
+/// Runs every check until all pass, or `health.timeout_s` runs out, or a
+/// check failed `health.retries` times after its first attempt.
 pub async fn check_health(health: &Health) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(u64::from(health.timeout_s));
     for check in &health.checks {
         let spec = match check {
-            HealthCheck::Http { url, expect_status } => crate::probe::ProbeSpec::Http {
+            HealthCheck::Http {
+                url,
+                expect_status,
+                expect_body,
+            } => crate::probe::ProbeSpec::Http {
                 url: url.clone(),
                 expect_status: *expect_status,
-                expect_body: None,
+                expect_body: expect_body.clone(),
+                ca_file: health.ca_file.as_ref().map(PathBuf::from),
             },
             HealthCheck::Tcp { address } => crate::probe::ProbeSpec::Tcp {
                 address: address.clone(),
             },
         };
+        let mut attempts = 0u32;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let result = crate::probe::probe(
@@ -1333,6 +1368,16 @@ pub async fn check_health(health: &Health) -> Result<(), String> {
             .await;
             if result.ok {
                 break;
+            }
+            attempts += 1;
+            if let Some(retries) = health.retries
+                && attempts > retries
+            {
+                return Err(format!(
+                    "health check {} failed: {} ({attempts} attempt(s))",
+                    check.display(),
+                    result.detail,
+                ));
             }
             if Instant::now() >= deadline {
                 return Err(format!(

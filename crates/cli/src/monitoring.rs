@@ -111,6 +111,7 @@ pub async fn monitor(options: &OpenOptions, command: MonitorCommand) -> miette::
                     url,
                     expect_status,
                     expect_body,
+                    ca_file: None,
                 },
                 (None, Some(address)) => ProbeSpec::Tcp { address },
                 (None, None) => return Err(miette::miette!("give --http URL or --tcp HOST:PORT")),

@@ -62,13 +62,21 @@ pub struct EnvArgs {
     /// Stepped strategy: run the target N times, checking health after each.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
     steps: Option<u32>,
-    /// A health check run after each step: http://HOST:PORT/PATH[#STATUS] or
-    /// tcp://HOST:PORT (repeatable; replaces the existing checks).
+    /// A health check run after each step: http[s]://HOST:PORT/PATH[#STATUS]
+    /// or tcp://HOST:PORT (repeatable; replaces the existing checks).
     #[arg(long = "health", value_name = "CHECK")]
     health: Vec<String>,
     /// Seconds the health checks may take to pass (default 30).
     #[arg(long, value_name = "SECONDS")]
     health_timeout: Option<u32>,
+    /// Give up on a check after N retries, before the timeout (default:
+    /// retry until the timeout).
+    #[arg(long, value_name = "N")]
+    health_retries: Option<u32>,
+    /// A PEM file of CA certificates that https:// checks trust instead of
+    /// the public (webpki) roots, for services with a private CA.
+    #[arg(long, value_name = "FILE")]
+    health_ca: Option<std::path::PathBuf>,
 }
 
 impl EnvArgs {
@@ -119,6 +127,16 @@ impl EnvArgs {
             }),
             health_checks: (!self.health.is_empty()).then_some(health),
             health_timeout_s: self.health_timeout,
+            health_retries: self.health_retries.map(Some),
+            health_ca_file: match &self.health_ca {
+                Some(path) => Some(Some(
+                    std::path::absolute(path)
+                        .map_err(|e| miette::miette!("--health-ca {}: {e}", path.display()))?
+                        .display()
+                        .to_string(),
+                )),
+                None => None,
+            },
         })
     }
 }
@@ -142,6 +160,8 @@ fn env_row(e: &Environment) -> serde_json::Value {
         "strategy": strategy,
         "health": e.health.checks.iter().map(HealthCheck::display).collect::<Vec<_>>(),
         "health_timeout_s": e.health.timeout_s,
+        "health_retries": e.health.retries,
+        "health_ca": e.health.ca_file,
         "spec": e,
     })
 }
