@@ -57,6 +57,41 @@ pub struct EnvChanges {
     pub health_ca_file: Option<Option<String>>,
 }
 
+impl EnvChanges {
+    /// The dso.toml keys these changes touch (`health` for the checks).
+    fn keys(&self) -> Vec<&'static str> {
+        let mut k = Vec::new();
+        if self.protected.is_some() {
+            k.push("protected");
+        }
+        if self.approvals.is_some() {
+            k.push("approvals");
+        }
+        if self.approver_role.is_some() {
+            k.push("approver_role");
+        }
+        if self.target.is_some() {
+            k.push("target");
+        }
+        if self.strategy.is_some() {
+            k.push("strategy");
+        }
+        if self.health_checks.is_some() {
+            k.push("health.checks");
+        }
+        if self.health_timeout_s.is_some() {
+            k.push("health.timeout");
+        }
+        if self.health_retries.is_some() {
+            k.push("health.retries");
+        }
+        if self.health_ca_file.is_some() {
+            k.push("health.ca_file");
+        }
+        k
+    }
+}
+
 fn to_record(env: &Environment, created_at: &str, now: &str) -> EnvironmentRecord {
     EnvironmentRecord {
         name: env.name.clone(),
@@ -99,27 +134,85 @@ fn env_event(ctx: &Context, ty: &str, env: &Environment) -> Result<Event, AppErr
 }
 
 /// Creates dev, test, staging and production when the workspace has no
-/// environment yet (one `environment.created` event each).
+/// environment yet, and each environment dso.toml names that the database
+/// does not have (one `environment.created` event each).
 pub async fn ensure_defaults(ctx: &Context) -> Result<(), AppError> {
-    if !ctx.store.environments().await?.is_empty() {
-        return Ok(());
+    let stored = ctx.store.environments().await?;
+    if stored.is_empty() {
+        let now = now();
+        let envs = dso_operational::env::defaults();
+        let records: Vec<_> = envs.iter().map(|e| to_record(e, &now, &now)).collect();
+        let events = envs
+            .iter()
+            .map(|e| {
+                env_event(
+                    ctx,
+                    types::ENVIRONMENT_CREATED,
+                    &effective(ctx, e.clone())?.0,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        // Another process may have created them meanwhile: then nothing is written.
+        if let Some(appended) = ctx.store.put_environments(&records, true, &events).await? {
+            crate::events::seal(ctx, &appended).await?;
+        }
     }
-    let now = now();
-    let envs = dso_operational::env::defaults();
-    let records: Vec<_> = envs.iter().map(|e| to_record(e, &now, &now)).collect();
-    let events = envs
-        .iter()
-        .map(|e| env_event(ctx, types::ENVIRONMENT_CREATED, e))
-        .collect::<Result<Vec<_>, _>>()?;
-    // Another process may have created them meanwhile: then nothing is written.
-    if let Some(appended) = ctx.store.put_environments(&records, true, &events).await? {
-        crate::events::seal(ctx, &appended).await?;
+    let stored = ctx.store.environments().await?;
+    for name in ctx.workspace.config.environments.keys() {
+        if stored.iter().any(|r| &r.name == name) {
+            continue;
+        }
+        let now = now();
+        let base = Environment::new(name);
+        let event = env_event(
+            ctx,
+            types::ENVIRONMENT_CREATED,
+            &effective(ctx, base.clone())?.0,
+        )?;
+        if let Some(appended) = ctx
+            .store
+            .put_environments(&[to_record(&base, &now, &now)], true, &[event])
+            .await?
+        {
+            crate::events::seal(ctx, &appended).await?;
+        }
     }
     Ok(())
 }
 
-/// Every environment, by name.
+/// The environment in force: the stored settings with the keys of its
+/// `[environments.NAME]` section in dso.toml applied over them (the file
+/// wins), and the names of those keys.
+pub fn effective(
+    ctx: &Context,
+    mut env: Environment,
+) -> Result<(Environment, Vec<&'static str>), AppError> {
+    let Some(section) = ctx.workspace.config.environments.get(&env.name) else {
+        return Ok((env, Vec::new()));
+    };
+    let set = section
+        .get_ref()
+        .apply(&mut env, &ctx.workspace.root, section.span())
+        .map_err(|(_, message)| AppError::Input {
+            location: format!("dso.toml [environments.{}]", env.name),
+            message,
+        })?;
+    Ok((env, set))
+}
+
+/// Every environment in force, by name (see [`effective`]).
 pub async fn environments(ctx: &Context) -> Result<Vec<Environment>, AppError> {
+    Ok(environments_with_sources(ctx)
+        .await?
+        .into_iter()
+        .map(|(e, _)| e)
+        .collect())
+}
+
+/// Every environment in force, by name, with the keys dso.toml sets.
+pub async fn environments_with_sources(
+    ctx: &Context,
+) -> Result<Vec<(Environment, Vec<&'static str>)>, AppError> {
     crate::access::authorize(
         ctx,
         dso_governance::rbac::Action::PipelineRead,
@@ -131,15 +224,23 @@ pub async fn environments(ctx: &Context) -> Result<Vec<Environment>, AppError> {
         .environments()
         .await?
         .iter()
-        .map(from_record)
+        .map(|r| effective(ctx, from_record(r)?))
         .collect()
 }
 
-/// One environment, or an error naming the known ones.
+/// One environment in force, or an error naming the known ones.
 pub async fn environment(ctx: &Context, name: &str) -> Result<Environment, AppError> {
+    Ok(environment_with_sources(ctx, name).await?.0)
+}
+
+/// One environment in force, with the keys dso.toml sets.
+pub async fn environment_with_sources(
+    ctx: &Context,
+    name: &str,
+) -> Result<(Environment, Vec<&'static str>), AppError> {
     ensure_defaults(ctx).await?;
     match ctx.store.environment(name).await? {
-        Some(r) => from_record(&r),
+        Some(r) => effective(ctx, from_record(&r)?),
         None => Err(unknown_env(ctx, name).await),
     }
 }
@@ -184,6 +285,32 @@ pub async fn put_environment(
     })?;
     ensure_defaults(ctx).await?;
     let existing = ctx.store.environment(name).await?;
+    if let Some(section) = ctx.workspace.config.environments.get(name) {
+        let mut probe = Environment::new(name);
+        let from_file = section
+            .get_ref()
+            .apply(&mut probe, &ctx.workspace.root, section.span())
+            .unwrap_or_default();
+        let touched = changes.keys();
+        let clash: Vec<&str> = touched
+            .iter()
+            .copied()
+            .filter(|k| {
+                from_file
+                    .iter()
+                    .any(|f| f == k || f.starts_with(&format!("{k}.")))
+            })
+            .collect();
+        if !clash.is_empty() {
+            return Err(AppError::Input {
+                location: format!("environment `{name}`"),
+                message: format!(
+                    "{} set in dso.toml [environments.{name}], which wins over `dso env set`; change it there",
+                    clash.join(", ")
+                ),
+            });
+        }
+    }
     let (mut env, created_at) = match (&existing, create) {
         (Some(_), true) => {
             return Err(AppError::Input {
