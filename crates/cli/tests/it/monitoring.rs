@@ -327,9 +327,12 @@ fn incidents_are_noted_and_resolved_by_hand_and_bad_alerts_are_named() {
         "--service",
         "s",
         "--http",
-        "https://x/",
+        "ftp://x/",
     ]);
-    assert!(err.contains("https:// is not supported yet"), "{err}");
+    assert!(
+        err.contains("`ftp://x/` is not an http:// or https:// URL"),
+        "{err}"
+    );
     let err = dso.fails(&["monitor", "run", "--once"]);
     assert!(err.contains("none configured"), "{err}");
 }
