@@ -6,3 +6,6 @@ CREATE TABLE finding_items (
     linked_at  TEXT NOT NULL,
     linked_by  TEXT NOT NULL
 );
+
+-- A PEM file of CA certificates an https:// monitor trusts instead of the public roots.
+ALTER TABLE monitors ADD COLUMN ca_file TEXT;
