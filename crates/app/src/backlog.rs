@@ -3,13 +3,20 @@
 //! Items are tickets: their events are the CDEvents `ticket.created`,
 //! `ticket.updated` and `ticket.closed` (when an item reaches the last
 //! state of the flow), with the ticket's content as data.
+//!
+//! `dso backlog add --from-finding F-...` makes an item from a finding
+//! (title and description from its rule, severity, location, advisory and
+//! fixed version; kind `security` for a security finding, else `defect`)
+//! and links the two, at most one item per finding; the item, the link and
+//! the events (`ticket.created`, and `finding.ticketed` on the finding) are
+//! written in one transaction.
 
 use std::collections::BTreeSet;
 
 use dso_audit::NewEvent;
 use dso_governance::backlog::{self, Flow, ImportedItem};
 use dso_governance::rbac::{Action, Resource};
-use dso_store::{IdKind, ItemRow};
+use dso_store::{FindingItemRow, IdKind, ItemRow};
 use serde::Serialize;
 
 use crate::access::authorize;
@@ -21,6 +28,8 @@ pub mod types {
     pub const TICKET_UPDATED: &str = "dev.cdevents.ticket.updated.0.2.0";
     pub const TICKET_CLOSED: &str = "dev.cdevents.ticket.closed.0.2.0";
     pub const FLOW_UPDATED: &str = "dev.cdeventsx.dso.backlogflow.updated.0.1.0";
+    /// A finding was turned into a backlog item (subject: the finding id).
+    pub const FINDING_TICKETED: &str = "dev.cdeventsx.dso.finding.ticketed.0.1.0";
 }
 
 /// The prefix of keys dso gives new items.
@@ -42,6 +51,8 @@ pub struct ItemView {
     pub created_at: String,
     pub created_by: String,
     pub updated_at: String,
+    /// The finding the item was made from (`--from-finding`).
+    pub finding: Option<String>,
 }
 
 impl From<ItemRow> for ItemView {
@@ -60,6 +71,7 @@ impl From<ItemRow> for ItemView {
             created_at: r.created_at,
             created_by: r.created_by,
             updated_at: r.updated_at,
+            finding: None,
         }
     }
 }
@@ -260,6 +272,98 @@ async fn check_links(
 /// `dso backlog add`.
 pub async fn add(ctx: &Context, fields: ItemFields) -> Result<ItemView, AppError> {
     let role = authorize(ctx, Action::BacklogWrite, &Resource::kind("backlog")).await?;
+    insert_new(ctx, role, fields, None).await
+}
+
+/// `dso backlog add --from-finding ID`: an item made from a finding (by id
+/// or unique id prefix), linked to it. Fields given override what the
+/// finding says; a finding that already has an item is refused, naming it.
+pub async fn add_from_finding(
+    ctx: &Context,
+    finding: &str,
+    fields: ItemFields,
+) -> Result<ItemView, AppError> {
+    let role = authorize(
+        ctx,
+        Action::FindingTicket,
+        &Resource::one("finding", finding),
+    )
+    .await?;
+    let row = ctx
+        .store
+        .finding(finding)
+        .await?
+        .ok_or_else(|| AppError::Unknown {
+            kind: "finding",
+            value: finding.to_owned(),
+            hint: Some("list them with `dso findings list`".into()),
+        })?;
+    if let Some(link) = ctx.store.finding_item(&row.id).await? {
+        return Err(already_ticketed(&row.id, &link.item_key));
+    }
+    let facts = finding_facts(&row);
+    let (kind, title, description) = backlog::item_from_finding(&facts);
+    let fields = ItemFields {
+        kind: fields.kind.or_else(|| Some(kind.to_owned())),
+        title: fields.title.or(Some(title)),
+        description: fields.description.or(Some(description)),
+        ..fields
+    };
+    insert_new(ctx, role, fields, Some(facts)).await
+}
+
+fn already_ticketed(finding: &str, key: &str) -> AppError {
+    AppError::Conflict(format!(
+        "finding {finding} already has backlog item {key} (`dso backlog show {key}`)"
+    ))
+}
+
+/// The facts of a stored finding the backlog item needs.
+fn finding_facts(row: &dso_store::FindingRow) -> backlog::FindingFacts {
+    let data: Option<dso_assurance::findings::Finding> = serde_json::from_str(&row.data).ok();
+    let prop = |k: &str| {
+        data.as_ref()
+            .and_then(|f| f.properties.get(k))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    backlog::FindingFacts {
+        id: row.id.clone(),
+        scanner: row.scanner.clone(),
+        activity: data
+            .as_ref()
+            .map(|f| f.activity.clone())
+            .unwrap_or_default(),
+        rule: row.rule.clone(),
+        severity: row.severity.clone(),
+        title: row.title.clone(),
+        file: row.file.clone(),
+        line: row.line,
+        package: data.as_ref().and_then(|f| f.package.clone()),
+        version: data.as_ref().and_then(|f| f.version.clone()),
+        aliases: data
+            .as_ref()
+            .and_then(|f| f.properties.get("aliases"))
+            .and_then(|a| a.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        fixed: prop("fixed"),
+        cwes: data.map(|f| f.cwes).unwrap_or_default(),
+    }
+}
+
+/// Checks and stores a new item in the flow's first state, with its events;
+/// with `finding`, also the link to it and the `finding.ticketed` event.
+async fn insert_new(
+    ctx: &Context,
+    role: Option<String>,
+    fields: ItemFields,
+    finding: Option<backlog::FindingFacts>,
+) -> Result<ItemView, AppError> {
     let kind = fields.kind.unwrap_or_else(|| "story".into());
     check_kind(&kind)?;
     check_estimate(fields.estimate)?;
@@ -289,18 +393,47 @@ pub async fn add(ctx: &Context, fields: ItemFields) -> Result<ItemView, AppError
         sprint: fields.sprint.filter(|s| !s.is_empty()),
         created_at: now.clone(),
         created_by: ctx.actor.user.clone(),
-        updated_at: now,
+        updated_at: now.clone(),
         requirements: dedup(requirements),
         depends_on: dedup(depends_on),
     };
     tx.save_item(&item, true).await?;
-    let event = NewEvent {
-        ty: types::TICKET_CREATED.into(),
-        subject: Some(key),
-        data: ticket(ctx, &item),
-    };
-    commit(ctx, tx, role, vec![event]).await?;
-    Ok(ItemView::from(item))
+    let mut data = ticket(ctx, &item);
+    let mut events = Vec::new();
+    if let Some(f) = &finding {
+        let link = FindingItemRow {
+            finding_id: f.id.clone(),
+            item_key: key.clone(),
+            linked_at: now,
+            linked_by: ctx.actor.user.clone(),
+        };
+        // Another process may have made one meanwhile: the transaction is
+        // dropped (rolled back) and the existing item named.
+        if let Some(existing) = tx.link_finding_item(&link).await? {
+            return Err(already_ticketed(&f.id, &existing));
+        }
+        data["finding"] = f.id.clone().into();
+        events.push(NewEvent {
+            ty: types::FINDING_TICKETED.into(),
+            subject: Some(f.id.clone()),
+            data: serde_json::json!({
+                "finding": f.id, "item": key, "kind": item.kind,
+                "rule": f.rule, "severity": f.severity, "scanner": f.scanner,
+            }),
+        });
+    }
+    events.insert(
+        0,
+        NewEvent {
+            ty: types::TICKET_CREATED.into(),
+            subject: Some(key),
+            data,
+        },
+    );
+    commit(ctx, tx, role, events).await?;
+    let mut view = ItemView::from(item);
+    view.finding = finding.map(|f| f.id);
+    Ok(view)
 }
 
 fn dedup(mut v: Vec<String>) -> Vec<String> {
@@ -456,11 +589,30 @@ pub async fn show(ctx: &Context, key: &str) -> Result<ItemView, AppError> {
         &Resource::one("backlog item", key),
     )
     .await?;
-    ctx.store
+    let mut view = ctx
+        .store
         .backlog_item(key)
         .await?
         .map(ItemView::from)
-        .ok_or_else(|| unknown_item(key))
+        .ok_or_else(|| unknown_item(key))?;
+    view.finding = ctx.store.item_finding(key).await?.map(|l| l.finding_id);
+    Ok(view)
+}
+
+/// The backlog item made from finding `finding_id` (an exact id), if any:
+/// `dso findings show` prints it.
+pub async fn item_of_finding(ctx: &Context, finding_id: &str) -> Result<Option<String>, AppError> {
+    authorize(
+        ctx,
+        Action::BacklogRead,
+        &Resource::one("finding", finding_id),
+    )
+    .await?;
+    Ok(ctx
+        .store
+        .finding_item(finding_id)
+        .await?
+        .map(|l| l.item_key))
 }
 
 /// Import file formats.

@@ -1,9 +1,12 @@
-//! The operational exchanges of Table 2: `dso exchange send|ack|return|list|show`.
+//! The operational exchanges of Table 2, and the routes derived from the
+//! process flows for IE15, IE22, IE23 and IE24
+//! (`dso_governance::exchange::FLOW_ROUTES`): `dso exchange
+//! send|ack|return|list|show`.
 //!
 //! A sent document is a typed (information element), versioned (per item)
-//! text. Sending checks the policy (`exchange.send`) and Table 2: the
+//! text. Sending checks the policy (`exchange.send`) and the route: the
 //! sender must hold a role of the sending performer and the receiver must
-//! be the performer Table 2 names. Acknowledging or returning checks
+//! be a performer the route names. Acknowledging or returning checks
 //! `exchange.respond` and that the responder holds a role of the receiver.
 //! A refusal prints `forbidden: ...` and is recorded like any denial.
 
@@ -94,10 +97,12 @@ async fn table2_denial(
     action: Action,
     resource: &Resource,
     performer: &str,
+    exchange_id: &str,
 ) -> AppError {
     let mut forbidden = Forbidden::new(&ctx.session.principal, action.id(), resource);
     forbidden.reason = Some(format!(
-        "Table 2: only the {performer} ({}) may do this",
+        "{}: only the {performer} ({}) may do this",
+        exchange::route_source(exchange_id),
         exchange::roles_of(performer).join(", ")
     ));
     deny(ctx, forbidden).await
@@ -131,7 +136,14 @@ pub async fn send(
     );
     let granted = authorize(ctx, Action::ExchangeSend, &resource).await?;
     let Some(role) = acting_role(ctx, &route.sender) else {
-        return Err(table2_denial(ctx, Action::ExchangeSend, &resource, &route.sender).await);
+        return Err(table2_denial(
+            ctx,
+            Action::ExchangeSend,
+            &resource,
+            &route.sender,
+            &route.id,
+        )
+        .await);
     };
     if content.len() > MAX_DOCUMENT_BYTES {
         return Err(AppError::Input {
@@ -221,7 +233,14 @@ pub async fn respond(
     );
     let granted = authorize(ctx, Action::ExchangeRespond, &resource).await?;
     let Some(role) = acting_role(ctx, &doc.receiver) else {
-        return Err(table2_denial(ctx, Action::ExchangeRespond, &resource, &doc.receiver).await);
+        return Err(table2_denial(
+            ctx,
+            Action::ExchangeRespond,
+            &resource,
+            &doc.receiver,
+            &doc.exchange,
+        )
+        .await);
     };
     if doc.state != "sent" {
         return Err(AppError::Conflict(format!(

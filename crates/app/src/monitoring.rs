@@ -59,24 +59,49 @@ pub async fn add_monitor(ctx: &Context, m: &NewMonitor) -> Result<MonitorRecord,
             message: "the interval must be at least 100ms and the timeout above 0".into(),
         });
     }
-    let (kind, target, expect_status, expect_body) = match &m.spec {
+    let (kind, target, expect_status, expect_body, ca_file) = match &m.spec {
         ProbeSpec::Http {
             url,
             expect_status,
             expect_body,
+            ca_file,
         } => {
-            dso_monitoring::http::parse_url(url).map_err(|message| AppError::Input {
-                location: format!("monitor `{}`", m.name),
-                message,
-            })?;
+            let parsed =
+                dso_monitoring::http::parse_url(url).map_err(|message| AppError::Input {
+                    location: format!("monitor `{}`", m.name),
+                    message,
+                })?;
+            let ca_file = match ca_file {
+                Some(_) if !parsed.https => {
+                    return Err(AppError::Input {
+                        location: "--ca-file".into(),
+                        message: "a CA file is for https:// monitors".into(),
+                    });
+                }
+                Some(path) => {
+                    let text = std::fs::read_to_string(path).map_err(|e| AppError::Input {
+                        location: "--ca-file".into(),
+                        message: format!("{}: {e}", path.display()),
+                    })?;
+                    if !text.contains("-----BEGIN CERTIFICATE-----") {
+                        return Err(AppError::Input {
+                            location: "--ca-file".into(),
+                            message: format!("{}: no PEM certificate in it", path.display()),
+                        });
+                    }
+                    Some(path.display().to_string())
+                }
+                None => None,
+            };
             (
                 "http",
                 url.clone(),
                 Some(i64::from(*expect_status)),
                 expect_body.clone(),
+                ca_file,
             )
         }
-        ProbeSpec::Tcp { address } => ("tcp", address.clone(), None, None),
+        ProbeSpec::Tcp { address } => ("tcp", address.clone(), None, None, None),
     };
     let record = MonitorRecord {
         name: m.name.clone(),
@@ -89,6 +114,7 @@ pub async fn add_monitor(ctx: &Context, m: &NewMonitor) -> Result<MonitorRecord,
         expect_status,
         expect_body,
         created_at: now(),
+        ca_file,
     };
     let event = ctx.stamp(NewEvent {
         ty: types::MONITOR_CONFIGURED.into(),
@@ -147,6 +173,7 @@ fn spec_of(m: &MonitorRecord) -> ProbeSpec {
                 .and_then(|s| u16::try_from(s).ok())
                 .unwrap_or(200),
             expect_body: m.expect_body.clone(),
+            ca_file: m.ca_file.as_ref().map(std::path::PathBuf::from),
         }
     }
 }

@@ -51,6 +51,45 @@ pub struct EnvChanges {
     pub strategy: Option<Strategy>,
     pub health_checks: Option<Vec<HealthCheck>>,
     pub health_timeout_s: Option<u32>,
+    /// `Some(None)` clears it.
+    pub health_retries: Option<Option<u32>>,
+    /// A PEM file of CA certificates for https:// checks; `Some(None)` clears it.
+    pub health_ca_file: Option<Option<String>>,
+}
+
+impl EnvChanges {
+    /// The dso.toml keys these changes touch (`health` for the checks).
+    fn keys(&self) -> Vec<&'static str> {
+        let mut k = Vec::new();
+        if self.protected.is_some() {
+            k.push("protected");
+        }
+        if self.approvals.is_some() {
+            k.push("approvals");
+        }
+        if self.approver_role.is_some() {
+            k.push("approver_role");
+        }
+        if self.target.is_some() {
+            k.push("target");
+        }
+        if self.strategy.is_some() {
+            k.push("strategy");
+        }
+        if self.health_checks.is_some() {
+            k.push("health.checks");
+        }
+        if self.health_timeout_s.is_some() {
+            k.push("health.timeout");
+        }
+        if self.health_retries.is_some() {
+            k.push("health.retries");
+        }
+        if self.health_ca_file.is_some() {
+            k.push("health.ca_file");
+        }
+        k
+    }
 }
 
 fn to_record(env: &Environment, created_at: &str, now: &str) -> EnvironmentRecord {
@@ -95,27 +134,85 @@ fn env_event(ctx: &Context, ty: &str, env: &Environment) -> Result<Event, AppErr
 }
 
 /// Creates dev, test, staging and production when the workspace has no
-/// environment yet (one `environment.created` event each).
+/// environment yet, and each environment dso.toml names that the database
+/// does not have (one `environment.created` event each).
 pub async fn ensure_defaults(ctx: &Context) -> Result<(), AppError> {
-    if !ctx.store.environments().await?.is_empty() {
-        return Ok(());
+    let stored = ctx.store.environments().await?;
+    if stored.is_empty() {
+        let now = now();
+        let envs = dso_operational::env::defaults();
+        let records: Vec<_> = envs.iter().map(|e| to_record(e, &now, &now)).collect();
+        let events = envs
+            .iter()
+            .map(|e| {
+                env_event(
+                    ctx,
+                    types::ENVIRONMENT_CREATED,
+                    &effective(ctx, e.clone())?.0,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        // Another process may have created them meanwhile: then nothing is written.
+        if let Some(appended) = ctx.store.put_environments(&records, true, &events).await? {
+            crate::events::seal(ctx, &appended).await?;
+        }
     }
-    let now = now();
-    let envs = dso_operational::env::defaults();
-    let records: Vec<_> = envs.iter().map(|e| to_record(e, &now, &now)).collect();
-    let events = envs
-        .iter()
-        .map(|e| env_event(ctx, types::ENVIRONMENT_CREATED, e))
-        .collect::<Result<Vec<_>, _>>()?;
-    // Another process may have created them meanwhile: then nothing is written.
-    if let Some(appended) = ctx.store.put_environments(&records, true, &events).await? {
-        crate::events::seal(ctx, &appended).await?;
+    let stored = ctx.store.environments().await?;
+    for name in ctx.workspace.config.environments.keys() {
+        if stored.iter().any(|r| &r.name == name) {
+            continue;
+        }
+        let now = now();
+        let base = Environment::new(name);
+        let event = env_event(
+            ctx,
+            types::ENVIRONMENT_CREATED,
+            &effective(ctx, base.clone())?.0,
+        )?;
+        if let Some(appended) = ctx
+            .store
+            .put_environments(&[to_record(&base, &now, &now)], true, &[event])
+            .await?
+        {
+            crate::events::seal(ctx, &appended).await?;
+        }
     }
     Ok(())
 }
 
-/// Every environment, by name.
+/// The environment in force: the stored settings with the keys of its
+/// `[environments.NAME]` section in dso.toml applied over them (the file
+/// wins), and the names of those keys.
+pub fn effective(
+    ctx: &Context,
+    mut env: Environment,
+) -> Result<(Environment, Vec<&'static str>), AppError> {
+    let Some(section) = ctx.workspace.config.environments.get(&env.name) else {
+        return Ok((env, Vec::new()));
+    };
+    let set = section
+        .get_ref()
+        .apply(&mut env, &ctx.workspace.root, section.span())
+        .map_err(|(_, message)| AppError::Input {
+            location: format!("dso.toml [environments.{}]", env.name),
+            message,
+        })?;
+    Ok((env, set))
+}
+
+/// Every environment in force, by name (see [`effective`]).
 pub async fn environments(ctx: &Context) -> Result<Vec<Environment>, AppError> {
+    Ok(environments_with_sources(ctx)
+        .await?
+        .into_iter()
+        .map(|(e, _)| e)
+        .collect())
+}
+
+/// Every environment in force, by name, with the keys dso.toml sets.
+pub async fn environments_with_sources(
+    ctx: &Context,
+) -> Result<Vec<(Environment, Vec<&'static str>)>, AppError> {
     crate::access::authorize(
         ctx,
         dso_governance::rbac::Action::PipelineRead,
@@ -127,15 +224,23 @@ pub async fn environments(ctx: &Context) -> Result<Vec<Environment>, AppError> {
         .environments()
         .await?
         .iter()
-        .map(from_record)
+        .map(|r| effective(ctx, from_record(r)?))
         .collect()
 }
 
-/// One environment, or an error naming the known ones.
+/// One environment in force, or an error naming the known ones.
 pub async fn environment(ctx: &Context, name: &str) -> Result<Environment, AppError> {
+    Ok(environment_with_sources(ctx, name).await?.0)
+}
+
+/// One environment in force, with the keys dso.toml sets.
+pub async fn environment_with_sources(
+    ctx: &Context,
+    name: &str,
+) -> Result<(Environment, Vec<&'static str>), AppError> {
     ensure_defaults(ctx).await?;
     match ctx.store.environment(name).await? {
-        Some(r) => from_record(&r),
+        Some(r) => effective(ctx, from_record(&r)?),
         None => Err(unknown_env(ctx, name).await),
     }
 }
@@ -180,6 +285,32 @@ pub async fn put_environment(
     })?;
     ensure_defaults(ctx).await?;
     let existing = ctx.store.environment(name).await?;
+    if let Some(section) = ctx.workspace.config.environments.get(name) {
+        let mut probe = Environment::new(name);
+        let from_file = section
+            .get_ref()
+            .apply(&mut probe, &ctx.workspace.root, section.span())
+            .unwrap_or_default();
+        let touched = changes.keys();
+        let clash: Vec<&str> = touched
+            .iter()
+            .copied()
+            .filter(|k| {
+                from_file
+                    .iter()
+                    .any(|f| f == k || f.starts_with(&format!("{k}.")))
+            })
+            .collect();
+        if !clash.is_empty() {
+            return Err(AppError::Input {
+                location: format!("environment `{name}`"),
+                message: format!(
+                    "{} set in dso.toml [environments.{name}], which wins over `dso env set`; change it there",
+                    clash.join(", ")
+                ),
+            });
+        }
+    }
     let (mut env, created_at) = match (&existing, create) {
         (Some(_), true) => {
             return Err(AppError::Input {
@@ -222,6 +353,18 @@ pub async fn put_environment(
     if let Some(t) = changes.health_timeout_s {
         env.health.timeout_s = t;
     }
+    if let Some(r) = changes.health_retries {
+        env.health.retries = r;
+    }
+    if let Some(ca) = &changes.health_ca_file {
+        if let Some(path) = ca {
+            check_ca_file(path).map_err(|message| AppError::Input {
+                location: "--health-ca".into(),
+                message,
+            })?;
+        }
+        env.health.ca_file = ca.clone();
+    }
     let ty = if create {
         types::ENVIRONMENT_CREATED
     } else {
@@ -243,6 +386,18 @@ pub async fn put_environment(
         }
     }
     Ok(env)
+}
+
+/// A CA file must exist and hold a PEM certificate.
+fn check_ca_file(path: &str) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    if text.contains("-----BEGIN CERTIFICATE-----") {
+        Ok(())
+    } else {
+        Err(format!(
+            "{path}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it"
+        ))
+    }
 }
 
 // -------------------------------------------------------------------- releases
@@ -806,7 +961,7 @@ pub fn acting_roles(ctx: &Context) -> Vec<String> {
 }
 
 /// `dso approve DEPLOYMENT`: records the acting user's approval; the last
-/// approval needed deploys (in this process).
+/// approval needed deploys, or rolls back (in this process).
 pub async fn approve(ctx: &Context, id: i64) -> Result<DeployOutcome, AppError> {
     crate::access::authorize(
         ctx,
@@ -907,10 +1062,21 @@ pub async fn approve(ctx: &Context, id: i64) -> Result<DeployOutcome, AppError> 
             });
         }
     }
+    if d.kind == "rollback" {
+        // A rollback by hand runs like an unprotected one: no rollback of the rollback.
+        let done = execute(ctx, &env, load_deployment(ctx, id).await?).await?;
+        return Ok(DeployOutcome {
+            deployment: done,
+            approvals_missing: 0,
+            rollback: None,
+            no_rollback: None,
+        });
+    }
     run_and_recover(ctx, &env, id).await
 }
 
-/// `dso rollback ENV`: deploys the release that ran before the current one.
+/// `dso rollback ENV`: deploys the release that ran before the current one;
+/// to a protected environment, after the approvals a deployment needs.
 pub async fn rollback(ctx: &Context, env_name: &str) -> Result<DeployOutcome, AppError> {
     crate::access::authorize(
         ctx,
@@ -935,6 +1101,10 @@ pub async fn rollback(ctx: &Context, env_name: &str) -> Result<DeployOutcome, Ap
             ),
         });
     };
+    let needed = env.approvals_needed();
+    if needed > 0 {
+        return request_rollback(ctx, &env, &target, &current, needed).await;
+    }
     let d = start_rollback(
         ctx,
         &env,
@@ -948,6 +1118,93 @@ pub async fn rollback(ctx: &Context, env_name: &str) -> Result<DeployOutcome, Ap
     Ok(DeployOutcome {
         deployment: d,
         approvals_missing: 0,
+        rollback: None,
+        no_rollback: None,
+    })
+}
+
+/// A rollback by hand to a protected environment: like a deployment there,
+/// it waits for `needed` approvals (`dso approve`) by users holding the
+/// approver role, never the requester. It puts back a release that was
+/// approved before, but the decision to change production now is a new one.
+///
+/// The automatic rollback after a failed health check does not wait: the
+/// deployment that failed was itself approved, and the rollback restores
+/// the release that was running, approved, before it (PIM Del_4 Product
+/// Recovery); waiting would leave the environment broken.
+async fn request_rollback(
+    ctx: &Context,
+    env: &Environment,
+    target: &str,
+    current: &Past,
+    needed: u32,
+) -> Result<DeployOutcome, AppError> {
+    let release = release(ctx, target).await?;
+    let problems = verify_release(ctx, &release);
+    let new = NewDeployment {
+        env: env.name.clone(),
+        version: target.to_owned(),
+        service: release.record.service.clone(),
+        kind: "rollback".into(),
+        status: if problems.is_empty() {
+            status::PENDING_APPROVAL.into()
+        } else {
+            status::REFUSED.into()
+        },
+        requested_by: ctx.actor.user.clone(),
+        requested_at: now(),
+        previous_version: Some(current.version.clone()),
+        rollback_of: Some(current.id),
+        commits: Vec::new(),
+        detail: Some(if problems.is_empty() {
+            "rollback by hand".to_owned()
+        } else {
+            describe(&problems)
+        }),
+        host: Some(crate::pipeline::hostname()),
+        pid: Some(i64::from(std::process::id())),
+    };
+    let mut failed = None;
+    let (id, appended) = ctx
+        .store
+        .create_deployment(&new, |id| {
+            let record = pending_record(id, &new);
+            let mut events = Vec::new();
+            let mut push = |ty: &str, extra| match deployment_event(ctx, ty, &record, extra) {
+                Ok(e) => events.push(e),
+                Err(e) => failed = Some(e),
+            };
+            push(
+                types::DEPLOYMENT_REQUESTED,
+                serde_json::json!({
+                    "approvalsNeeded": needed,
+                    "reason": "rollback by hand",
+                    "rollbackOf": subject(current.id),
+                }),
+            );
+            if !problems.is_empty() {
+                push(
+                    types::DEPLOYMENT_REFUSED,
+                    serde_json::json!({ "problems": problems }),
+                );
+            }
+            events
+        })
+        .await?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    crate::events::seal(ctx, &appended).await?;
+    if !problems.is_empty() {
+        return Err(AppError::IntegrityCheck {
+            version: target.to_owned(),
+            deployment: id,
+            problems: problems.iter().map(ToString::to_string).collect(),
+        });
+    }
+    Ok(DeployOutcome {
+        deployment: load_deployment(ctx, id).await?,
+        approvals_missing: needed,
         rollback: None,
         no_rollback: None,
     })
@@ -1296,20 +1553,27 @@ fn tail(log: &Path) -> String {
     lines.into_iter().rev().collect::<Vec<_>>().join(" | ")
 }
 
-/// Runs every check until all pass or `health.timeout_s` runs out.
+/// Runs every check until all pass, or `health.timeout_s` runs out, or a
+/// check failed `health.retries` times after its first attempt.
 pub async fn check_health(health: &Health) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(u64::from(health.timeout_s));
     for check in &health.checks {
         let spec = match check {
-            HealthCheck::Http { url, expect_status } => crate::probe::ProbeSpec::Http {
+            HealthCheck::Http {
+                url,
+                expect_status,
+                expect_body,
+            } => crate::probe::ProbeSpec::Http {
                 url: url.clone(),
                 expect_status: *expect_status,
-                expect_body: None,
+                expect_body: expect_body.clone(),
+                ca_file: health.ca_file.as_ref().map(PathBuf::from),
             },
             HealthCheck::Tcp { address } => crate::probe::ProbeSpec::Tcp {
                 address: address.clone(),
             },
         };
+        let mut attempts = 0u32;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let result = crate::probe::probe(
@@ -1319,6 +1583,16 @@ pub async fn check_health(health: &Health) -> Result<(), String> {
             .await;
             if result.ok {
                 break;
+            }
+            attempts += 1;
+            if let Some(retries) = health.retries
+                && attempts > retries
+            {
+                return Err(format!(
+                    "health check {} failed: {} ({attempts} attempt(s))",
+                    check.display(),
+                    result.detail,
+                ));
             }
             if Instant::now() >= deadline {
                 return Err(format!(

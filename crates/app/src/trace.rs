@@ -3,7 +3,8 @@
 //! Commits are linked to backlog items by scanning a git history for item
 //! keys (`link-commits`), and by the pipeline runs whose commit message
 //! mentions an item key. Test results come from a run's stored JUnit
-//! reports (`--run RUN`) or from JUnit XML files (`--junit FILE`).
+//! reports (`--run RUN`), from the run a release was made from (`--release
+//! VERSION`) or from JUnit XML files (`--junit FILE`).
 
 use dso_audit::NewEvent;
 use dso_governance::backlog::keys_in_message;
@@ -238,6 +239,18 @@ pub async fn run_results(ctx: &Context, run_id: i64) -> Result<Vec<TestResult>, 
             },
         })
         .collect())
+}
+
+/// The test results of the run release `version` was made from: `dso trace
+/// --release VERSION` judges a release exactly as `--run` judges that run.
+pub async fn release_results(
+    ctx: &Context,
+    version: &str,
+) -> Result<(i64, Vec<TestResult>), AppError> {
+    authorize(ctx, Action::TraceRead, &Resource::one("release", version)).await?;
+    let release = crate::operational::release(ctx, version).await?;
+    let run_id = release.record.run_id;
+    Ok((run_id, run_results(ctx, run_id).await?))
 }
 
 /// How many runs `dso trace` reads for the backlog keys their commits mention.

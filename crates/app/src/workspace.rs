@@ -63,6 +63,28 @@ incident_window_s = 86400
 # Line coverage in percent a run needs to pass the default gate pack
 # (0: coverage is not required; a run without coverage then passes).
 coverage_min = 80
+
+# Environments: deploy settings kept here win, key by key, over those stored
+# with `dso env set` (which refuses to change a key set here). An environment
+# named here is created when first read. `dso env show NAME` marks what comes
+# from this file.
+# [environments.staging]
+# protected = false
+# approvals = 0                      # above 0 implies protected
+# approver_role = "release-engineer"
+# strategy = "all-at-once"           # or "stepped", with steps = N
+# [environments.staging.target]
+# script = "./deploy.sh"             # or: kubectl = "k8s/", context = "..", namespace = ".."
+# [environments.staging.health]
+# timeout = 30                       # seconds the checks may take to pass
+# retries = 5                        # give up on a check after this many retries
+# ca_file = "certs/internal-ca.pem"  # CA for https:// checks, relative to this file
+# [[environments.staging.health.checks]]
+# http = "https://staging.internal:8443/health"
+# expect_status = 200
+# expect_body = "ok"
+# [[environments.staging.health.checks]]
+# tcp = "10.0.0.6:5432"
 "#;
 
 /// `dso.toml`, parsed.
@@ -76,6 +98,8 @@ pub struct Config {
     pub runner: RunnerSection,
     pub operational: OperationalSection,
     pub gate: GateSection,
+    /// `[environments.NAME]`: deploy settings kept in the file (see [`EnvConfig`]).
+    pub environments: std::collections::BTreeMap<String, toml::Spanned<EnvConfig>>,
 }
 
 /// `[gate]`: settings the gate's input document carries under `config`.
@@ -88,6 +112,255 @@ pub struct GateSection {
 impl Default for GateSection {
     fn default() -> Self {
         GateSection { coverage_min: 80.0 }
+    }
+}
+
+/// `[environments.NAME]` of dso.toml: an environment's deploy target,
+/// strategy, health checks and protection, kept with the workspace's
+/// configuration. Every key is optional. A key given here wins over the
+/// value stored in the database (`dso env set`), which applies to the keys
+/// not given; `dso env set` refuses to change a key the file sets. An
+/// environment named here and not yet in the database is created (with its
+/// `environment.created` event) the first time environments are read.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EnvConfig {
+    pub protected: Option<bool>,
+    /// Approvals a deployment needs; above 0 implies `protected`.
+    pub approvals: Option<u32>,
+    /// The PIM role an approver must hold.
+    pub approver_role: Option<toml::Spanned<String>>,
+    /// `all-at-once` or `stepped` (with `steps`).
+    pub strategy: Option<toml::Spanned<String>>,
+    pub steps: Option<toml::Spanned<u32>>,
+    pub target: Option<toml::Spanned<TargetConfig>>,
+    pub health: Option<HealthConfig>,
+}
+
+/// `[environments.NAME.target]`: `script = "COMMAND"`, or `kubectl =
+/// "MANIFESTS"` with optional `context` and `namespace`.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TargetConfig {
+    pub script: Option<String>,
+    pub kubectl: Option<String>,
+    pub context: Option<String>,
+    pub namespace: Option<String>,
+}
+
+/// `[environments.NAME.health]`.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct HealthConfig {
+    /// Seconds the checks may take to pass.
+    pub timeout: Option<u32>,
+    /// Retries per check before giving up (default: until the timeout).
+    pub retries: Option<u32>,
+    /// A PEM file of CA certificates for https:// checks (relative to dso.toml).
+    pub ca_file: Option<toml::Spanned<String>>,
+    /// `[[environments.NAME.health.checks]]`; replaces the stored checks.
+    pub checks: Option<Vec<toml::Spanned<CheckConfig>>>,
+}
+
+/// One health check: `http = "http[s]://..."` (with `expect_status`,
+/// `expect_body`) or `tcp = "HOST:PORT"`.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CheckConfig {
+    pub http: Option<String>,
+    pub tcp: Option<String>,
+    pub expect_status: Option<u16>,
+    pub expect_body: Option<String>,
+}
+
+/// A problem in `[environments.NAME]`: where (a byte range of dso.toml) and what.
+type Problem = (std::ops::Range<usize>, String);
+
+impl EnvConfig {
+    /// Applies the keys this section gives to `env` (the stored settings)
+    /// and returns their names; `root` resolves a relative `ca_file`.
+    pub fn apply(
+        &self,
+        env: &mut dso_operational::env::Environment,
+        root: &Path,
+        whole: std::ops::Range<usize>,
+    ) -> Result<Vec<&'static str>, Problem> {
+        use dso_operational::env::{HealthCheck, Strategy, Target};
+        let mut set = Vec::new();
+        if let Err(m) = dso_operational::env::check_name(&env.name) {
+            return Err((whole, m));
+        }
+        if let Some(p) = self.protected {
+            env.protected = p;
+            set.push("protected");
+        }
+        if let Some(n) = self.approvals {
+            env.approvals = n;
+            if n > 0 && self.protected.is_none() {
+                env.protected = true;
+            }
+            set.push("approvals");
+        }
+        if let Some(role) = &self.approver_role {
+            if dso_model::pim()
+                .roles
+                .iter()
+                .all(|r| r.id != *role.get_ref())
+            {
+                return Err((
+                    role.span(),
+                    format!(
+                        "field `approver_role`: `{}` is not a PIM role (`dso model roles`)",
+                        role.get_ref()
+                    ),
+                ));
+            }
+            env.approver_role = role.get_ref().clone();
+            set.push("approver_role");
+        }
+        match (&self.strategy, &self.steps) {
+            (None, None) => {}
+            (Some(s), steps) if s.get_ref() == "all-at-once" => {
+                if let Some(n) = steps {
+                    return Err((
+                        n.span(),
+                        "field `steps`: only with strategy = \"stepped\"".into(),
+                    ));
+                }
+                env.strategy = Strategy::AllAtOnce;
+                set.push("strategy");
+            }
+            (Some(s), Some(n)) if s.get_ref() == "stepped" => {
+                if !(2..=100).contains(n.get_ref()) {
+                    return Err((n.span(), "field `steps`: give 2 to 100 steps".into()));
+                }
+                env.strategy = Strategy::Stepped {
+                    steps: *n.get_ref(),
+                };
+                set.push("strategy");
+            }
+            (Some(s), None) if s.get_ref() == "stepped" => {
+                return Err((
+                    s.span(),
+                    "field `strategy`: \"stepped\" needs `steps = N`".into(),
+                ));
+            }
+            (Some(s), _) => {
+                return Err((
+                    s.span(),
+                    format!(
+                        "field `strategy`: `{}` is neither \"all-at-once\" nor \"stepped\"",
+                        s.get_ref()
+                    ),
+                ));
+            }
+            (None, Some(n)) => {
+                return Err((
+                    n.span(),
+                    "field `steps`: needs strategy = \"stepped\"".into(),
+                ));
+            }
+        }
+        if let Some(t) = &self.target {
+            let c = t.get_ref();
+            let bad = |m: &str| Err((t.span(), format!("field `target`: {m}")));
+            env.target = match (&c.script, &c.kubectl) {
+                (Some(_), Some(_)) => return bad("give `script` or `kubectl`, not both"),
+                (None, None) => {
+                    return bad("give `script = \"COMMAND\"` or `kubectl = \"MANIFESTS\"`");
+                }
+                (Some(command), None) => {
+                    if c.context.is_some() || c.namespace.is_some() {
+                        return bad("`context` and `namespace` go with `kubectl`");
+                    }
+                    if command.trim().is_empty() {
+                        return bad("`script` is empty");
+                    }
+                    Target::Script {
+                        command: command.clone(),
+                    }
+                }
+                (None, Some(manifests)) => {
+                    if manifests.trim().is_empty() {
+                        return bad("`kubectl` is empty");
+                    }
+                    Target::Kubectl {
+                        manifests: manifests.clone(),
+                        context: c.context.clone(),
+                        namespace: c.namespace.clone(),
+                    }
+                }
+            };
+            set.push("target");
+        }
+        if let Some(h) = &self.health {
+            if let Some(t) = h.timeout {
+                env.health.timeout_s = t;
+                set.push("health.timeout");
+            }
+            if let Some(r) = h.retries {
+                env.health.retries = Some(r);
+                set.push("health.retries");
+            }
+            if let Some(ca) = &h.ca_file {
+                if ca.get_ref().trim().is_empty() {
+                    return Err((ca.span(), "field `ca_file`: empty path".into()));
+                }
+                env.health.ca_file = Some(root.join(ca.get_ref()).display().to_string());
+                set.push("health.ca_file");
+            }
+            if let Some(checks) = &h.checks {
+                let mut out = Vec::new();
+                for c in checks {
+                    let cc = c.get_ref();
+                    let bad = |m: String| Err((c.span(), format!("health check: {m}")));
+                    let check = match (&cc.http, &cc.tcp) {
+                        (Some(url), None) => {
+                            if !url.starts_with("http://") && !url.starts_with("https://") {
+                                return bad(format!(
+                                    "field `http`: `{url}` is not an http:// or https:// URL"
+                                ));
+                            }
+                            if let Err(m) = dso_monitoring::http::parse_url(url) {
+                                return bad(format!("field `http`: {m}"));
+                            }
+                            let status = cc.expect_status.unwrap_or(200);
+                            if !(100..600).contains(&status) {
+                                return bad(format!(
+                                    "field `expect_status`: `{status}` is not an HTTP status"
+                                ));
+                            }
+                            HealthCheck::Http {
+                                url: url.clone(),
+                                expect_status: status,
+                                expect_body: cc.expect_body.clone(),
+                            }
+                        }
+                        (None, Some(address)) => {
+                            if cc.expect_status.is_some() || cc.expect_body.is_some() {
+                                return bad(
+                                    "`expect_status` and `expect_body` go with `http`".into()
+                                );
+                            }
+                            match HealthCheck::parse(&format!("tcp://{address}")) {
+                                Ok(c) => c,
+                                Err(m) => return bad(format!("field `tcp`: {m}")),
+                            }
+                        }
+                        _ => {
+                            return bad(
+                                "give `http = \"URL\"` or `tcp = \"HOST:PORT\"`, one of them"
+                                    .into(),
+                            );
+                        }
+                    };
+                    out.push(check);
+                }
+                env.health.checks = out;
+                set.push("health.checks");
+            }
+        }
+        Ok(set)
     }
 }
 
@@ -259,9 +532,10 @@ impl Workspace {
     }
 }
 
-/// Parses `dso.toml` text, naming the file, line and column of an error.
+/// Parses `dso.toml` text, naming the file, line and column of an error;
+/// `[environments.NAME]` sections are checked field by field.
 pub fn parse_config(path: &Path, text: &str) -> Result<Config, AppError> {
-    toml::from_str(text).map_err(|err| {
+    let config: Config = toml::from_str(text).map_err(|err| {
         let (line, column) = err.span().map_or((1, 1), |span| line_col(text, span.start));
         AppError::Config {
             path: path.to_path_buf(),
@@ -269,7 +543,21 @@ pub fn parse_config(path: &Path, text: &str) -> Result<Config, AppError> {
             column,
             message: err.message().to_owned(),
         }
-    })
+    })?;
+    let root = path.parent().unwrap_or(Path::new("."));
+    for (name, section) in &config.environments {
+        let mut env = dso_operational::env::Environment::new(name);
+        if let Err((span, message)) = section.get_ref().apply(&mut env, root, section.span()) {
+            let (line, column) = line_col(text, span.start);
+            return Err(AppError::Config {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: format!("[environments.{name}]: {message}"),
+            });
+        }
+    }
+    Ok(config)
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {

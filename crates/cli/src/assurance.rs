@@ -467,6 +467,10 @@ pub async fn run_findings(
         FindingsCommand::Show { id, format } => {
             let (row, history) = uc::show_finding(&ctx, &id).await.map_err(report)?;
             let mut value = finding_json(&row);
+            value["backlog_item"] = dso_app::backlog::item_of_finding(&ctx, &row.id)
+                .await
+                .map_err(report)?
+                .into();
             let events: Vec<serde_json::Value> = history
                 .iter()
                 .map(|e| {
@@ -497,6 +501,7 @@ pub async fn run_findings(
                         "justification",
                         "approver",
                         "expires",
+                        "backlog_item",
                         "fingerprint",
                     ] {
                         if let Some(v) = value.get(key).filter(|v| !v.is_null()) {

@@ -53,7 +53,15 @@ impl FieldArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum BacklogCommand {
     /// Add an item (key BL-n) in the flow's first state.
+    ///
+    /// With --from-finding, the item is made from a finding: title and
+    /// description from its rule, severity, file:line, advisory and fixed
+    /// version; kind `security` for a security finding, else `defect`
+    /// (--kind and the other flags override). A finding gets one item.
     Add {
+        /// Make the item from this finding (id or unique id prefix, `dso findings list`).
+        #[arg(long = "from-finding", value_name = "FINDING")]
+        from_finding: Option<String>,
         #[command(flatten)]
         fields: FieldArgs,
         #[arg(long, value_enum, default_value_t)]
@@ -116,11 +124,25 @@ pub enum FlowCommand {
 pub async fn run(options: &OpenOptions, command: BacklogCommand) -> miette::Result<ExitCode> {
     let ctx = Context::open(options).await.map_err(report)?;
     match command {
-        BacklogCommand::Add { fields, format } => {
-            let item = backlog::add(&ctx, fields.fields()).await.map_err(report)?;
+        BacklogCommand::Add {
+            from_finding,
+            fields,
+            format,
+        } => {
+            let item = match &from_finding {
+                Some(f) => backlog::add_from_finding(&ctx, f, fields.fields()).await,
+                None => backlog::add(&ctx, fields.fields()).await,
+            }
+            .map_err(report)?;
             match format {
                 Format::Json => print_json(&item),
-                Format::Table => println!("added {} ({}, {})", item.key, item.kind, item.state),
+                Format::Table => match &item.finding {
+                    Some(f) => println!(
+                        "added {} ({}, {}) from finding {f}",
+                        item.key, item.kind, item.state
+                    ),
+                    None => println!("added {} ({}, {})", item.key, item.kind, item.state),
+                },
             }
         }
         BacklogCommand::Edit { key, fields } => {
@@ -181,6 +203,9 @@ pub async fn run(options: &OpenOptions, command: BacklogCommand) -> miette::Resu
                     }
                     if !item.depends_on.is_empty() {
                         println!("  depends on: {}", item.depends_on.join(", "));
+                    }
+                    if let Some(f) = &item.finding {
+                        println!("  finding: {f}");
                     }
                     if !item.description.is_empty() {
                         println!("\n{}", item.description);

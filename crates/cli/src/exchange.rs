@@ -1,4 +1,5 @@
-//! `dso exchange`: the planning exchanges of Table 2 between people.
+//! `dso exchange`: the planning exchanges between people (Table 2, and the
+//! routes of IE15, IE22, IE23 and IE24 derived from the process flows).
 
 use std::io::Read as _;
 use std::path::PathBuf;
@@ -13,10 +14,12 @@ use crate::req::{json, print_json};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ExchangeCommand {
-    /// Send a document (an information element of Table 2) to its receiver.
+    /// Send a document (an information element) to its receiver.
     ///
-    /// You must hold a role of the sending performer; `--to` must be the
-    /// performer Table 2 names for the item (`dso model exchanges`).
+    /// You must hold a role of the sending performer; `--to` must be a
+    /// receiver the model names for the item: Table 2 (`dso model
+    /// exchanges`), or for IE15, IE22, IE23 and IE24 the routes derived from
+    /// the process flows (docs/governance.md).
     Send {
         /// The information element, e.g. IE11 (Product Concept).
         #[arg(long)]

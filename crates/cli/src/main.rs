@@ -167,6 +167,10 @@ enum Command {
         format: output::Format,
     },
     /// Deploy the release that ran before the current one.
+    ///
+    /// In a protected environment the rollback waits for the approvals a
+    /// deployment needs (`dso approve ID` by another user with the approver
+    /// role); the automatic rollback after a failed health check does not.
     Rollback {
         env: String,
         #[arg(long, value_enum, default_value_t)]

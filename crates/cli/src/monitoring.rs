@@ -70,6 +70,10 @@ pub enum MonitorCommand {
         /// Text a healthy answer's body contains.
         #[arg(long, requires = "http")]
         expect_body: Option<String>,
+        /// For https://: a PEM file of CA certificates to trust instead of
+        /// the public (webpki) roots, for a service with a private CA.
+        #[arg(long, value_name = "FILE", requires = "http")]
+        ca_file: Option<std::path::PathBuf>,
         #[arg(long, default_value = "30s", value_parser = parse_duration)]
         interval: Duration,
         #[arg(long, default_value = "5s", value_parser = parse_duration)]
@@ -103,6 +107,7 @@ pub async fn monitor(options: &OpenOptions, command: MonitorCommand) -> miette::
             tcp,
             expect_status,
             expect_body,
+            ca_file,
             interval,
             timeout,
         } => {
@@ -111,6 +116,13 @@ pub async fn monitor(options: &OpenOptions, command: MonitorCommand) -> miette::
                     url,
                     expect_status,
                     expect_body,
+                    ca_file: match ca_file {
+                        Some(p) => Some(
+                            std::path::absolute(&p)
+                                .map_err(|e| miette::miette!("--ca-file {}: {e}", p.display()))?,
+                        ),
+                        None => None,
+                    },
                 },
                 (None, Some(address)) => ProbeSpec::Tcp { address },
                 (None, None) => return Err(miette::miette!("give --http URL or --tcp HOST:PORT")),
@@ -138,7 +150,7 @@ pub async fn monitor(options: &OpenOptions, command: MonitorCommand) -> miette::
                     serde_json::json!({
                         "name": m.name, "env": m.env, "service": m.service, "kind": m.kind, "target": m.target,
                         "interval_ms": m.interval_ms, "timeout_ms": m.timeout_ms, "expect_status": m.expect_status,
-                        "expect_body": m.expect_body,
+                        "expect_body": m.expect_body, "ca_file": m.ca_file,
                     })
                 })
                 .collect();

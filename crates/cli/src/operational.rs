@@ -21,8 +21,15 @@ pub enum EnvCommand {
     Create(EnvArgs),
     /// Change an environment's settings.
     Set(EnvArgs),
-    /// List environments (dev, test, staging and production exist from the start).
+    /// List environments (dev, test, staging and production exist from the
+    /// start; dso.toml [environments.NAME] adds and configures others).
     List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Show an environment's settings in force and which come from dso.toml.
+    Show {
+        name: String,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -62,13 +69,21 @@ pub struct EnvArgs {
     /// Stepped strategy: run the target N times, checking health after each.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
     steps: Option<u32>,
-    /// A health check run after each step: http://HOST:PORT/PATH[#STATUS] or
-    /// tcp://HOST:PORT (repeatable; replaces the existing checks).
+    /// A health check run after each step: http[s]://HOST:PORT/PATH[#STATUS]
+    /// or tcp://HOST:PORT (repeatable; replaces the existing checks).
     #[arg(long = "health", value_name = "CHECK")]
     health: Vec<String>,
     /// Seconds the health checks may take to pass (default 30).
     #[arg(long, value_name = "SECONDS")]
     health_timeout: Option<u32>,
+    /// Give up on a check after N retries, before the timeout (default:
+    /// retry until the timeout).
+    #[arg(long, value_name = "N")]
+    health_retries: Option<u32>,
+    /// A PEM file of CA certificates that https:// checks trust instead of
+    /// the public (webpki) roots, for services with a private CA.
+    #[arg(long, value_name = "FILE")]
+    health_ca: Option<std::path::PathBuf>,
 }
 
 impl EnvArgs {
@@ -119,11 +134,21 @@ impl EnvArgs {
             }),
             health_checks: (!self.health.is_empty()).then_some(health),
             health_timeout_s: self.health_timeout,
+            health_retries: self.health_retries.map(Some),
+            health_ca_file: match &self.health_ca {
+                Some(path) => Some(Some(
+                    std::path::absolute(path)
+                        .map_err(|e| miette::miette!("--health-ca {}: {e}", path.display()))?
+                        .display()
+                        .to_string(),
+                )),
+                None => None,
+            },
         })
     }
 }
 
-fn env_row(e: &Environment) -> serde_json::Value {
+fn env_row(e: &Environment, from_config: &[&str]) -> serde_json::Value {
     let target = match &e.target {
         Target::None => "none".to_owned(),
         Target::Script { command } => format!("script: {command}"),
@@ -142,6 +167,10 @@ fn env_row(e: &Environment) -> serde_json::Value {
         "strategy": strategy,
         "health": e.health.checks.iter().map(HealthCheck::display).collect::<Vec<_>>(),
         "health_timeout_s": e.health.timeout_s,
+        "health_retries": e.health.retries,
+        "health_ca": e.health.ca_file,
+        "config": if from_config.is_empty() { "—".to_owned() } else { from_config.join(", ") },
+        "from_config": from_config,
         "spec": e,
     })
 }
@@ -154,18 +183,88 @@ const ENV_COLUMNS: &[&str] = &[
     "target",
     "strategy",
     "health",
+    "config",
 ];
 
 pub async fn env(options: &OpenOptions, command: EnvCommand) -> miette::Result<ExitCode> {
     let ctx = open(options).await?;
     match command {
         EnvCommand::List { format } => {
-            let envs = ops::environments(&ctx).await.map_err(report)?;
+            let envs = ops::environments_with_sources(&ctx).await.map_err(report)?;
             print_rows(
                 format,
                 ENV_COLUMNS,
-                &envs.iter().map(env_row).collect::<Vec<_>>(),
+                &envs
+                    .iter()
+                    .map(|(e, from)| env_row(e, from))
+                    .collect::<Vec<_>>(),
             );
+        }
+        EnvCommand::Show { name, format } => {
+            let envs = ops::environments_with_sources(&ctx).await.map_err(report)?;
+            let (env, from) = match envs.into_iter().find(|(e, _)| e.name == name) {
+                Some(found) => found,
+                // Not there: the lookup names the known environments.
+                None => ops::environment_with_sources(&ctx, &name)
+                    .await
+                    .map_err(report)?,
+            };
+            let row = env_row(&env, &from);
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&row).expect("JSON values always serialise")
+                ),
+                Format::Table => {
+                    let mark = |key: &str| {
+                        if from
+                            .iter()
+                            .any(|f| *f == key || f.starts_with(&format!("{key}.")))
+                        {
+                            "  (dso.toml)"
+                        } else {
+                            ""
+                        }
+                    };
+                    println!("environment `{}`", env.name);
+                    println!("  protected:      {}{}", env.protected, mark("protected"));
+                    println!(
+                        "  approvals:      {}{}",
+                        env.approvals_needed(),
+                        mark("approvals")
+                    );
+                    println!(
+                        "  approver role:  {}{}",
+                        env.approver_role,
+                        mark("approver_role")
+                    );
+                    println!(
+                        "  target:         {}{}",
+                        row["target"].as_str().unwrap_or(""),
+                        mark("target")
+                    );
+                    println!(
+                        "  strategy:       {}{}",
+                        row["strategy"].as_str().unwrap_or(""),
+                        mark("strategy")
+                    );
+                    println!(
+                        "  health timeout: {} s{}",
+                        env.health.timeout_s,
+                        mark("health.timeout")
+                    );
+                    if let Some(r) = env.health.retries {
+                        println!("  health retries: {r}{}", mark("health.retries"));
+                    }
+                    if let Some(ca) = &env.health.ca_file {
+                        println!("  health CA file: {ca}{}", mark("health.ca_file"));
+                    }
+                    println!("  health checks:{}", mark("health.checks"));
+                    for c in &env.health.checks {
+                        println!("    {}", c.display());
+                    }
+                }
+            }
         }
         EnvCommand::Create(args) => {
             let env = ops::put_environment(&ctx, &args.name, &args.changes()?, true)
@@ -410,8 +509,13 @@ fn print_outcome(o: &DeployOutcome, format: Format) -> ExitCode {
         ),
         Format::Table => {
             if o.approvals_missing > 0 {
+                let what = if d.kind == "rollback" {
+                    "rollback"
+                } else {
+                    "deployment"
+                };
                 println!(
-                    "deployment {} of `{}` to `{}` waits for {} approval(s): dso approve {}",
+                    "{what} {} of `{}` to `{}` waits for {} approval(s): dso approve {}",
                     d.id, d.version, d.env, o.approvals_missing, d.id
                 );
             } else {

@@ -21,8 +21,12 @@ pub struct TraceArgs {
     #[arg(long, value_name = "FILE")]
     junit: Vec<PathBuf>,
     /// Judge by the test results a pipeline run stored (`dso runs`).
-    #[arg(long, value_name = "RUN")]
+    #[arg(long, value_name = "RUN", conflicts_with = "release")]
     run: Option<i64>,
+    /// Judge by the test results of the run a release was made from
+    /// (`dso release list`).
+    #[arg(long, value_name = "VERSION")]
+    release: Option<String>,
     #[arg(long, value_enum, default_value_t)]
     format: Format,
 }
@@ -82,6 +86,12 @@ pub async fn run(options: &OpenOptions, args: TraceArgs) -> miette::Result<ExitC
             if let Some(run) = args.run {
                 results.extend(trace::run_results(&ctx, run).await.map_err(report)?);
             }
+            if let Some(version) = &args.release {
+                let (_, from_release) = trace::release_results(&ctx, version)
+                    .await
+                    .map_err(report)?;
+                results.extend(from_release);
+            }
             let traces = trace::trace(&ctx, args.requirement.as_deref(), results)
                 .await
                 .map_err(report)?;
@@ -121,8 +131,14 @@ pub async fn run(options: &OpenOptions, args: TraceArgs) -> miette::Result<ExitC
                 &["requirement", "status", "items", "commits", "tests"],
                 &rows,
             );
-            if args.junit.is_empty() && args.run.is_none() && args.format == Format::Table {
-                eprintln!("note: no --run or --junit given, so no requirement can be verified");
+            if args.junit.is_empty()
+                && args.run.is_none()
+                && args.release.is_none()
+                && args.format == Format::Table
+            {
+                eprintln!(
+                    "note: no --run, --release or --junit given, so no requirement can be verified"
+                );
             }
         }
     }

@@ -1,10 +1,122 @@
 //! The backlog: items of six kinds moving along a configurable Kanban flow,
-//! imported from CSV or from a Jira JSON export.
+//! imported from CSV or from a Jira JSON export, or made from a finding.
 
 use serde::{Deserialize, Serialize};
 
 /// Item kinds.
 pub const KINDS: [&str; 6] = ["story", "task", "defect", "security", "tech-debt", "patch"];
+
+/// What a finding says, as the backlog item made from it needs it (the
+/// finding types live in the assurance domain; the caller copies the facts).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FindingFacts {
+    /// `F-` and 12 hex digits.
+    pub id: String,
+    pub scanner: String,
+    /// The PIM activity that found it (`software-composition-analysis`...).
+    pub activity: String,
+    /// Rule id, or for SCA the advisory id.
+    pub rule: String,
+    pub severity: String,
+    pub title: String,
+    pub file: Option<String>,
+    pub line: Option<i64>,
+    /// SCA: the affected package and version, the advisory's aliases and
+    /// the first fixed version.
+    pub package: Option<String>,
+    pub version: Option<String>,
+    pub aliases: Vec<String>,
+    pub fixed: Option<String>,
+    pub cwes: Vec<String>,
+}
+
+/// Activities whose findings are security weaknesses.
+pub const SECURITY_ACTIVITIES: &[&str] = &[
+    "software-composition-analysis",
+    "secret-detection",
+    "static-application-security-testing",
+    "dynamic-application-security-testing",
+    "penetration-testing",
+    "container-scanning",
+];
+
+/// Scanners whose findings are security weaknesses (dso's own).
+pub const SECURITY_SCANNERS: &[&str] = &["dso-sca", "dso-secrets", "dso-sast"];
+
+impl FindingFacts {
+    /// A security finding: from a security scanner or activity, or naming a CWE.
+    pub fn is_security(&self) -> bool {
+        SECURITY_SCANNERS.contains(&self.scanner.as_str())
+            || SECURITY_ACTIVITIES.contains(&self.activity.as_str())
+            || !self.cwes.is_empty()
+    }
+
+    /// `file:line`, `file`, or nothing.
+    pub fn location(&self) -> Option<String> {
+        match (&self.file, self.line) {
+            (Some(f), Some(l)) => Some(format!("{f}:{l}")),
+            (Some(f), None) => Some(f.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// The kind (`security` for a security finding, else `defect`), title and
+/// description of the item made from a finding.
+pub fn item_from_finding(f: &FindingFacts) -> (&'static str, String, String) {
+    let kind = if f.is_security() {
+        "security"
+    } else {
+        "defect"
+    };
+    let one_line = |t: &str| -> String {
+        t.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect::<String>()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut title = format!(
+        "[{}] {}: {}",
+        f.severity,
+        one_line(&f.rule),
+        one_line(&f.title)
+    );
+    if title.chars().count() > 200 {
+        title = title.chars().take(199).collect::<String>() + "…";
+    }
+    let mut d = vec![format!(
+        "Finding {} ({}, severity {}).",
+        f.id, f.scanner, f.severity
+    )];
+    d.push(format!("Rule: {}", f.rule));
+    if let Some(loc) = f.location() {
+        d.push(format!("Location: {loc}"));
+    }
+    if let Some(p) = &f.package {
+        d.push(format!(
+            "Package: {p} {}",
+            f.version.as_deref().unwrap_or("(version unknown)")
+        ));
+        let aliases = if f.aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" (aliases: {})", f.aliases.join(", "))
+        };
+        d.push(format!("Advisory: {}{aliases}", f.rule));
+        d.push(match &f.fixed {
+            Some(v) => format!("Fixed in: {v} (upgrade {p} to {v} or later)"),
+            None => "Fixed in: no fixed version is known".into(),
+        });
+    }
+    if !f.cwes.is_empty() {
+        d.push(format!("Weakness: {}", f.cwes.join(", ")));
+    }
+    d.push(String::new());
+    d.push(one_line(&f.title));
+    (kind, title, d.join("\n"))
+}
 
 /// A Kanban flow: states in order, and which moves between them are allowed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -451,6 +563,63 @@ fn adf_text(node: &serde_json::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn items_from_findings_carry_rule_severity_location_and_fix() {
+        let sca = FindingFacts {
+            id: "F-0123456789ab".into(),
+            scanner: "dso-sca".into(),
+            activity: "software-composition-analysis".into(),
+            rule: "RUSTSEC-2024-0001".into(),
+            severity: "critical".into(),
+            title: "smallvec 1.0.0 is affected\nby a buffer overflow".into(),
+            file: Some("Cargo.lock".into()),
+            line: Some(12),
+            package: Some("smallvec".into()),
+            version: Some("1.0.0".into()),
+            aliases: vec!["CVE-2024-1".into(), "GHSA-xxxx".into()],
+            fixed: Some("1.6.1".into()),
+            cwes: Vec::new(),
+        };
+        let (kind, title, description) = item_from_finding(&sca);
+        assert_eq!(kind, "security");
+        assert_eq!(
+            title,
+            "[critical] RUSTSEC-2024-0001: smallvec 1.0.0 is affected by a buffer overflow"
+        );
+        for want in [
+            "Finding F-0123456789ab (dso-sca, severity critical).",
+            "Location: Cargo.lock:12",
+            "Package: smallvec 1.0.0",
+            "Advisory: RUSTSEC-2024-0001 (aliases: CVE-2024-1, GHSA-xxxx)",
+            "Fixed in: 1.6.1 (upgrade smallvec to 1.6.1 or later)",
+        ] {
+            assert!(
+                description.lines().any(|l| l == want),
+                "{want}\n{description}"
+            );
+        }
+        let lint = FindingFacts {
+            id: "F-1".into(),
+            scanner: "clippy".into(),
+            activity: "static-analysis".into(),
+            rule: "clippy::unwrap_used".into(),
+            severity: "low".into(),
+            title: "x".repeat(300),
+            file: Some("src/main.rs".into()),
+            ..FindingFacts::default()
+        };
+        let (kind, title, description) = item_from_finding(&lint);
+        assert_eq!(kind, "defect");
+        assert_eq!(title.chars().count(), 200);
+        assert!(description.contains("Location: src/main.rs\n"));
+        assert!(!description.contains("Fixed in"));
+        let weakness = FindingFacts {
+            cwes: vec!["CWE-89".into()],
+            ..lint
+        };
+        assert_eq!(item_from_finding(&weakness).0, "security");
+    }
 
     #[test]
     fn default_flow_moves_one_step_either_way() {

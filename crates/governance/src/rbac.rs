@@ -68,6 +68,7 @@ actions! {
     AuditCheckpoint => "audit.checkpoint", false;
     PipelineRun => "pipeline.run", false;
     FindingTriage => "finding.triage", false;
+    FindingTicket => "finding.ticket", false;
     RiskAccept => "risk.accept", false;
     ReleaseCreate => "release.create", false;
     Deploy => "deploy", false;
@@ -470,7 +471,7 @@ mod tests {
                 "{action} missing from the schema"
             );
         }
-        assert_eq!(Action::ALL.len(), 30);
+        assert_eq!(Action::ALL.len(), 31);
     }
 
     #[test]

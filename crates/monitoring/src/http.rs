@@ -1,23 +1,26 @@
-//! The pieces of HTTP/1.1 a probe needs: splitting an `http://` URL and
-//! reading a response's status line and body. Only `http://` is supported.
+//! The pieces of HTTP/1.1 a probe needs: splitting an `http://` or
+//! `https://` URL and reading a response's status line and body. The probe
+//! speaks plain HTTP itself; `https://` goes through a TLS client in dso-app.
 
-/// Where an `http://` URL points.
+/// Where an `http://` or `https://` URL points.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpUrl {
+    /// `https://`: the probe must speak TLS.
+    pub https: bool,
     pub host: String,
     pub port: u16,
     /// Path and query, starting with `/`.
     pub path: String,
 }
 
-/// Splits `http://host[:port][/path]`.
+/// Splits `http[s]://host[:port][/path]` (default port 80, or 443 for https).
 pub fn parse_url(url: &str) -> Result<HttpUrl, String> {
-    let Some(rest) = url.strip_prefix("http://") else {
-        return Err(if url.starts_with("https://") {
-            format!("`{url}`: https:// is not supported yet; use http://")
-        } else {
-            format!("`{url}` is not an http:// URL")
-        });
+    let (https, rest) = if let Some(rest) = url.strip_prefix("http://") {
+        (false, rest)
+    } else if let Some(rest) = url.strip_prefix("https://") {
+        (true, rest)
+    } else {
+        return Err(format!("`{url}` is not an http:// or https:// URL"));
     };
     let (authority, path) = match rest.find(['/', '?']) {
         Some(i) if rest[i..].starts_with('/') => (&rest[..i], rest[i..].to_owned()),
@@ -33,12 +36,13 @@ pub fn parse_url(url: &str) -> Result<HttpUrl, String> {
             p.parse::<u16>()
                 .map_err(|_| format!("`{url}`: `{p}` is not a port"))?,
         ),
-        _ => (authority, 80),
+        _ => (authority, if https { 443 } else { 80 }),
     };
     if host.is_empty() || path.contains(['\r', '\n', ' ']) || host.contains(['\r', '\n', ' ']) {
-        return Err(format!("`{url}` is not a valid http:// URL"));
+        return Err(format!("`{url}` is not a valid URL"));
     }
     Ok(HttpUrl {
+        https,
         host: host
             .trim_start_matches('[')
             .trim_end_matches(']')

@@ -13,11 +13,14 @@ fn urls_split_and_responses_parse() {
     assert_eq!((u.port, u.path.as_str()), (80, "/"));
     let u = http::parse_url("http://h:1?q").unwrap();
     assert_eq!(u.path, "/?q");
-    assert!(
-        http::parse_url("https://x")
-            .unwrap_err()
-            .contains("not supported")
+    assert!(!u.https);
+    let u = http::parse_url("https://x").unwrap();
+    assert_eq!(
+        (u.https, u.host.as_str(), u.port, u.path.as_str()),
+        (true, "x", 443, "/")
     );
+    let u = http::parse_url("https://x:8443/h").unwrap();
+    assert_eq!((u.https, u.port), (true, 8443));
     assert!(http::parse_url("ftp://x").is_err());
     assert!(http::parse_url("http://h:99999/").is_err());
     assert!(http::parse_url("http://u:p@h/").is_err());

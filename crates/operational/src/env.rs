@@ -25,6 +25,14 @@ pub struct Health {
     pub checks: Vec<HealthCheck>,
     /// How long the checks may take to pass (they are retried until then).
     pub timeout_s: u32,
+    /// At most this many retries per check (after the first attempt);
+    /// `None`: retried until the timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
+    /// A PEM file of CA certificates that `https://` checks trust instead
+    /// of the public roots (a private CA of internal services).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
 }
 
 impl Default for Health {
@@ -32,6 +40,8 @@ impl Default for Health {
         Health {
             checks: Vec::new(),
             timeout_s: 30,
+            retries: None,
+            ca_file: None,
         }
     }
 }
@@ -71,14 +81,20 @@ pub enum Strategy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum HealthCheck {
-    /// `GET url` answers `expect_status`.
-    Http { url: String, expect_status: u16 },
+    /// `GET url` (http:// or https://) answers `expect_status`, and a body
+    /// containing `expect_body` when given.
+    Http {
+        url: String,
+        expect_status: u16,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expect_body: Option<String>,
+    },
     /// A TCP connection to `address` (host:port) succeeds.
     Tcp { address: String },
 }
 
 impl HealthCheck {
-    /// Parses `http://host:port/path[#STATUS]` or `tcp://host:port`.
+    /// Parses `http[s]://host:port/path[#STATUS]` or `tcp://host:port`.
     pub fn parse(text: &str) -> Result<HealthCheck, String> {
         if let Some(address) = text.strip_prefix("tcp://") {
             check_address(address)?;
@@ -86,7 +102,7 @@ impl HealthCheck {
                 address: address.to_owned(),
             });
         }
-        if text.starts_with("http://") {
+        if text.starts_with("http://") || text.starts_with("https://") {
             let (url, status) = match text.rsplit_once('#') {
                 Some((url, status)) => (
                     url,
@@ -101,23 +117,31 @@ impl HealthCheck {
             return Ok(HealthCheck::Http {
                 url: url.to_owned(),
                 expect_status: status,
+                expect_body: None,
             });
         }
-        if text.starts_with("https://") {
-            return Err(
-                "https:// health checks are not supported yet; use http:// or tcp://".into(),
-            );
-        }
         Err(format!(
-            "`{text}` is neither http://HOST:PORT/PATH[#STATUS] nor tcp://HOST:PORT"
+            "`{text}` is neither http[s]://HOST:PORT/PATH[#STATUS] nor tcp://HOST:PORT"
         ))
     }
 
     /// The check as it was written.
     pub fn display(&self) -> String {
         match self {
-            HealthCheck::Http { url, expect_status } if *expect_status == 200 => url.clone(),
-            HealthCheck::Http { url, expect_status } => format!("{url}#{expect_status}"),
+            HealthCheck::Http {
+                url,
+                expect_status,
+                expect_body,
+            } => {
+                let mut text = url.clone();
+                if *expect_status != 200 {
+                    text.push_str(&format!("#{expect_status}"));
+                }
+                if let Some(body) = expect_body {
+                    text.push_str(&format!(" (body contains `{body}`)"));
+                }
+                text
+            }
             HealthCheck::Tcp { address } => format!("tcp://{address}"),
         }
     }

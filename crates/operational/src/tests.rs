@@ -187,7 +187,8 @@ fn health_checks_and_names_parse() {
         HealthCheck::parse("http://127.0.0.1:8080/health#204").unwrap(),
         HealthCheck::Http {
             url: "http://127.0.0.1:8080/health".into(),
-            expect_status: 204
+            expect_status: 204,
+            expect_body: None,
         }
     );
     assert_eq!(
@@ -196,11 +197,16 @@ fn health_checks_and_names_parse() {
             .display(),
         "tcp://localhost:5432"
     );
-    assert!(
-        HealthCheck::parse("https://x")
-            .unwrap_err()
-            .contains("not supported")
+    assert_eq!(
+        HealthCheck::parse("https://x/h").unwrap().display(),
+        "https://x/h"
     );
+    // Stored before `expect_body`, `retries` and `ca_file` existed: still read.
+    let old: env::Health = serde_json::from_str(
+        r#"{"checks":[{"kind":"http","url":"http://h/","expect_status":200}],"timeout_s":5}"#,
+    )
+    .unwrap();
+    assert_eq!((old.retries, old.ca_file), (None, None));
     assert!(HealthCheck::parse("tcp://nohost").is_err());
     assert!(HealthCheck::parse("http://x#999").is_err());
     assert!(env::check_name("staging-2").is_ok());

@@ -120,6 +120,28 @@ pub struct CommitLinkRow {
     pub run_id: Option<String>,
 }
 
+/// A finding turned into a backlog item (`dso backlog add --from-finding`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingItemRow {
+    pub finding_id: String,
+    pub item_key: String,
+    pub linked_at: String,
+    pub linked_by: String,
+}
+
+type FindingItemTuple = (String, String, String, String);
+
+fn finding_item_from(
+    (finding_id, item_key, linked_at, linked_by): FindingItemTuple,
+) -> FindingItemRow {
+    FindingItemRow {
+        finding_id,
+        item_key,
+        linked_at,
+        linked_by,
+    }
+}
+
 /// Two text columns.
 type Pair = (String, String);
 type UserTuple = (String, Option<String>, bool, bool, String, String);
@@ -507,6 +529,31 @@ impl Store {
             .collect())
     }
 
+    /// The backlog item made from finding `finding_id`, if any.
+    pub async fn finding_item(
+        &self,
+        finding_id: &str,
+    ) -> Result<Option<FindingItemRow>, StoreError> {
+        let row: Option<FindingItemTuple> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT finding_id, item_key, linked_at, linked_by FROM finding_items WHERE finding_id = $1")
+                .bind(finding_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(finding_item_from))
+    }
+
+    /// The finding backlog item `item_key` was made from, if any.
+    pub async fn item_finding(&self, item_key: &str) -> Result<Option<FindingItemRow>, StoreError> {
+        let row: Option<FindingItemTuple> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT finding_id, item_key, linked_at, linked_by FROM finding_items WHERE item_key = $1")
+                .bind(item_key)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(finding_item_from))
+    }
+
     /// Every (requirement id, test case) mapping.
     pub async fn requirement_tests(&self) -> Result<Vec<(String, String)>, StoreError> {
         Ok(with_pool!(self, pool => {
@@ -863,6 +910,30 @@ impl WriteTx {
             .rows_affected()
         });
         Ok(n == 1)
+    }
+
+    /// Links a finding to the item made from it. When the finding already
+    /// has an item, nothing is written and that item's key is returned.
+    pub async fn link_finding_item(
+        &mut self,
+        link: &FindingItemRow,
+    ) -> Result<Option<String>, StoreError> {
+        let existing: Option<(String,)> = with_tx!(self, conn => {
+            sqlx::query_as("SELECT item_key FROM finding_items WHERE finding_id = $1")
+                .bind(&link.finding_id)
+                .fetch_optional(&mut *conn)
+                .await?
+        });
+        if let Some((key,)) = existing {
+            return Ok(Some(key));
+        }
+        with_tx!(self, conn => {
+            sqlx::query("INSERT INTO finding_items (finding_id, item_key, linked_at, linked_by) VALUES ($1, $2, $3, $4)")
+                .bind(&link.finding_id).bind(&link.item_key).bind(&link.linked_at).bind(&link.linked_by)
+                .execute(&mut *conn)
+                .await?;
+        });
+        Ok(None)
     }
 
     /// Maps a test case to a requirement; false when already mapped.

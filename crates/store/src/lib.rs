@@ -32,8 +32,8 @@ pub use assurance::{AdvisoryRecordRow, AdvisoryRow, FindingQuery, FindingRow, Ve
 pub use events::{AppendedEntry, EventQuery};
 pub use evidence::{GateDecisionRecord, NewGateDecision, RunSbomRecord};
 pub use governance::{
-    CommitLinkRow, DocumentRow, FlowRow, IdKind, ItemRow, RequirementRow, RequirementVersionRow,
-    TokenRow, UserRow,
+    CommitLinkRow, DocumentRow, FindingItemRow, FlowRow, IdKind, ItemRow, RequirementRow,
+    RequirementVersionRow, TokenRow, UserRow,
 };
 pub use operational::{
     ApprovalRecord, DeploymentRecord, EnvironmentRecord, IncidentRecord, MonitorRecord,

@@ -113,6 +113,8 @@ pub struct MonitorRecord {
     pub expect_status: Option<i64>,
     pub expect_body: Option<String>,
     pub created_at: String,
+    /// https://: a PEM file of CA certificates trusted instead of the public roots.
+    pub ca_file: Option<String>,
 }
 
 /// One probe result.
@@ -320,6 +322,7 @@ type MonitorRow = (
     Option<i64>,
     Option<String>,
     String,
+    Option<String>,
 );
 
 fn monitor(row: MonitorRow) -> MonitorRecord {
@@ -334,6 +337,7 @@ fn monitor(row: MonitorRow) -> MonitorRecord {
         expect_status: row.7,
         expect_body: row.8,
         created_at: row.9,
+        ca_file: row.10,
     }
 }
 
@@ -682,11 +686,11 @@ impl Store {
     ) -> Result<Vec<AppendedEntry>, StoreError> {
         let ((), appended) = write_with_events!(self, events, conn => {
             sqlx::query(
-                "INSERT INTO monitors (name, env, service, kind, target, interval_ms, timeout_ms, expect_status, expect_body, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (name) DO UPDATE SET \
+                "INSERT INTO monitors (name, env, service, kind, target, interval_ms, timeout_ms, expect_status, expect_body, created_at, ca_file) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (name) DO UPDATE SET \
                  env = excluded.env, service = excluded.service, kind = excluded.kind, target = excluded.target, \
                  interval_ms = excluded.interval_ms, timeout_ms = excluded.timeout_ms, \
-                 expect_status = excluded.expect_status, expect_body = excluded.expect_body",
+                 expect_status = excluded.expect_status, expect_body = excluded.expect_body, ca_file = excluded.ca_file",
             )
             .bind(&m.name)
             .bind(&m.env)
@@ -698,6 +702,7 @@ impl Store {
             .bind(m.expect_status)
             .bind(&m.expect_body)
             .bind(&m.created_at)
+            .bind(&m.ca_file)
             .execute(&mut *conn)
             .await?;
         });
@@ -708,7 +713,7 @@ impl Store {
     pub async fn monitors(&self) -> Result<Vec<MonitorRecord>, StoreError> {
         let rows: Vec<MonitorRow> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT name, env, service, kind, target, interval_ms, timeout_ms, expect_status, expect_body, created_at \
+                "SELECT name, env, service, kind, target, interval_ms, timeout_ms, expect_status, expect_body, created_at, ca_file \
                  FROM monitors ORDER BY name",
             )
             .fetch_all(pool)

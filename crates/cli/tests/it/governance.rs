@@ -878,6 +878,7 @@ jobs:
     activity: unit-test
     run: cp fixtures/junit.xml .
     reports: { junit: junit.xml }
+    artifacts: [junit.xml]
 "#;
     let repo = crate::pipeline::repo(&dso, pipeline, &[("fixtures/junit.xml", &junit)]);
     let (code, out, err) = crate::pipeline::run(&dso, &repo, &[]);
@@ -889,6 +890,24 @@ jobs:
     assert_eq!(traces[1]["status"], "not-implemented", "{traces}");
     let err = dso.fails(&["trace", "--run", "9"]);
     assert!(err.contains("unknown run `9`"), "{err}");
+
+    // A release made from the run is judged by that run's results: the same
+    // classification; and a second run without tests leaves it unchanged.
+    dso.ok(&["release", "create", "1.0.0", "--run", "1"]);
+    std::fs::write(repo.join("fixtures/junit.xml"), "<testsuites/>\n").unwrap();
+    crate::pipeline::git(&repo, &["commit", "-qam", "no tests"]);
+    let (code, out, err) = crate::pipeline::run(&dso, &repo, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let by_release = dso.json(&["trace", "--release", "1.0.0"]);
+    assert_eq!(by_release, traces);
+    let by_run2 = dso.json(&["trace", "--run", "2"]);
+    assert_eq!(by_run2[0]["status"], "untested", "{by_run2}");
+    let out = dso.ok(&["trace", "--release", "1.0.0"]);
+    assert!(out.contains("REQ-1") && out.contains("verified"), "{out}");
+    let err = dso.fails(&["trace", "--release", "9.9.9"]);
+    assert!(err.contains("unknown release `9.9.9`"), "{err}");
+    let err = dso.fails(&["trace", "--release", "1.0.0", "--run", "1"]);
+    assert!(err.contains("cannot be used with"), "{err}");
 
     // The gate over the same run: a failing test, no coverage, no SBOM.
     let decision = dso.json_allow_failure(&["gate", "eval", "--run", "1"]);
@@ -904,4 +923,386 @@ jobs:
         decision["violations"][0]["ids"],
         serde_json::json!(["auth.lockout_after_five_failures"])
     );
+}
+
+/// Runs `scenario` in a workspace on PostgreSQL, when DSO_TEST_POSTGRES_URL is set.
+fn on_postgres(scenario: fn(&Dso)) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let Some(db) = rt.block_on(TestDb::postgres()) else {
+        eprintln!(
+            "note: {} unset, PostgreSQL half skipped",
+            dso_store::testing::POSTGRES_URL_VAR
+        );
+        return;
+    };
+    let mut dso = Dso::new();
+    dso.global = vec!["--database".into(), db.url.clone()];
+    dso.ok(&["init", ".", "--name", "pg", "--owner", "alice"]);
+    scenario(&dso);
+    rt.block_on(db.drop_now());
+}
+
+/// IE15, IE22, IE23 and IE24 travel on the routes derived from the process
+/// flows: the sending performer's roles send, the receiving performer's
+/// roles answer, anyone else is refused with the forbidden message.
+fn flow_routes_scenario(dso: &Dso) {
+    let pm = user_with_token(dso, "pia", &["project-manager"]);
+    let po = user_with_token(dso, "pat", &["product-owner"]);
+    let ann = user_with_token(dso, "ann", &["architect"]);
+    let biz = user_with_token(dso, "bea", &["business-analyst"]);
+    let dev = user_with_token(dso, "dev", &["software-developer"]);
+    std::fs::write(
+        dso.path().join("plan.md"),
+        "# Product plan 2027\nQ1: MVP.\n",
+    )
+    .unwrap();
+    let send = |token: &str, item: &str, to: &str| {
+        as_token(
+            dso,
+            token,
+            &["exchange", "send", "--item", item, "--to", to, "plan.md"],
+        )
+    };
+
+    // IE23 Product Plan: from the Planning Engineer (P4-12) to Product Management.
+    let out = send(&pm, "IE23", "product-management");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("IE23 Product Plan v1, P4-12/IE23/product-management"),
+        "{stdout}"
+    );
+    // The product owner answers it; the architect may not (not its receiver).
+    let err = fails_as(dso, &ann, &["exchange", "ack", "DOC-1"]);
+    assert!(
+        err.contains("forbidden: ann (architect) may not exchange.respond on exchange DOC-1"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "the process flows: only the product-management (product-owner, program-manager)"
+        ),
+        "{err}"
+    );
+    ok_as(dso, &po, &["exchange", "ack", "DOC-1"]);
+
+    // The wrong sender: a product owner may not send the product plan.
+    let out = send(&po, "IE23", "architect");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("forbidden: pat (product-owner) may not exchange.send on exchange IE23 Product Plan (planning-engineer → architect)"),
+        "{err}"
+    );
+    // A role with no exchange permission at all.
+    let out = send(&dev, "IE15", "architect");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("forbidden: dev (software-developer) may not exchange.send on exchange IE15 Business Plan and Processes (business-expert → architect)"),
+        "{err}"
+    );
+    // A receiver the flows do not name.
+    let out = send(&pm, "IE22", "business-expert");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the model does not send IE22 (System Plans) to `business-expert`; it goes to architect or planning-engineer"),
+        "{err}"
+    );
+
+    // IE15 from the Business Expert to the Architect, returned with a note;
+    // IE22 to the Architect; IE24 from Product Management to Planning.
+    let out = send(&biz, "IE15", "architect");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ok_as(
+        dso,
+        &ann,
+        &["exchange", "return", "DOC-2", "--note", "no SLAs yet"],
+    );
+    assert!(send(&pm, "IE22", "architect").status.success());
+    ok_as(dso, &ann, &["exchange", "ack", "DOC-3"]);
+    assert!(send(&po, "IE24", "planning-engineer").status.success());
+    ok_as(dso, &pm, &["exchange", "ack", "DOC-4"]);
+
+    let docs = dso.json(&["exchange", "list"]);
+    let got: Vec<(&str, &str, &str, &str)> = docs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["item"].as_str().unwrap(),
+                d["exchange"].as_str().unwrap(),
+                d["state"].as_str().unwrap(),
+                d["responder_role"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "IE23",
+                "P4-12/IE23/product-management",
+                "acknowledged",
+                "product-owner"
+            ),
+            ("IE15", "P4-7/IE15/architect", "returned", "architect"),
+            ("IE22", "P4-12/IE22/architect", "acknowledged", "architect"),
+            (
+                "IE24",
+                "P4-11/IE24/planning-engineer",
+                "acknowledged",
+                "project-manager"
+            ),
+        ]
+    );
+    let evs = events(dso);
+    let count = |ty: &str| evs.iter().filter(|e| e["type"] == ty).count();
+    assert_eq!(count("dev.cdeventsx.dso.exchange.sent.0.1.0"), 4);
+    assert_eq!(count("dev.cdeventsx.dso.exchange.acknowledged.0.1.0"), 3);
+    assert_eq!(count("dev.cdeventsx.dso.exchange.returned.0.1.0"), 1);
+    assert_eq!(count("dev.cdeventsx.dso.access.denied.0.1.0"), 3);
+    let sent = evs
+        .iter()
+        .find(|e| e["type"] == "dev.cdeventsx.dso.exchange.sent.0.1.0")
+        .unwrap();
+    assert_eq!(sent["actorrole"], "project-manager");
+    assert_eq!(sent["data"]["exchange"], "P4-12/IE23/product-management");
+}
+
+#[test]
+fn flow_routes_on_sqlite() {
+    flow_routes_scenario(&Dso::init());
+}
+
+#[test]
+fn flow_routes_on_postgres() {
+    on_postgres(flow_routes_scenario);
+}
+
+fn assurance_data(rel: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../assurance/tests/data")
+        .join(rel)
+        .canonicalize()
+        .expect("fixture exists")
+}
+
+/// A finding becomes a backlog item in one command: the item says what the
+/// finding says, the two are linked both ways, a second item for the same
+/// finding is refused naming the first, and only roles with
+/// `finding.ticket` may do it.
+fn finding_to_item_scenario(dso: &Dso) {
+    let rustsec = assurance_data("advisories/rustsec");
+    dso.ok(&["advisories", "import", rustsec.to_str().unwrap()]);
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        assurance_data("lockfiles/Cargo.lock"),
+        tree.path().join("Cargo.lock"),
+    )
+    .unwrap();
+    dso.ok(&["scan", "sca", tree.path().to_str().unwrap()]);
+    let clippy = assurance_data("sarif/clippy/clippy.sarif");
+    dso.ok(&["findings", "import", "--sarif", clippy.to_str().unwrap()]);
+    let sca = dso.json(&["findings", "list", "--scanner", "dso-sca"]);
+    let tokio = sca
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "RUSTSEC-2021-0124")
+        .expect("the tokio advisory matches the fixture lockfile");
+    let tokio_id = tokio["id"].as_str().unwrap().to_owned();
+    let lints = dso.json(&["findings", "list", "--scanner", "clippy"]);
+    let lint_ids: Vec<String> = lints
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(lint_ids.len() >= 2, "{lints}");
+
+    let sam = user_with_token(dso, "sam", &["security-engineer"]);
+    let dev = user_with_token(dso, "dev", &["software-developer"]);
+    let carol = user_with_token(dso, "carol", &["compliance"]);
+    let ops = user_with_token(dso, "ops", &["infrastructure-engineer"]);
+
+    let err = fails_as(
+        dso,
+        &carol,
+        &["backlog", "add", "--from-finding", &tokio_id],
+    );
+    assert!(
+        err.contains(&format!(
+            "forbidden: carol (compliance) may not finding.ticket on finding {tokio_id}"
+        )),
+        "{err}"
+    );
+    // backlog.write alone is not enough.
+    let err = fails_as(dso, &ops, &["backlog", "add", "--from-finding", &tokio_id]);
+    assert!(
+        err.contains("forbidden: ops (infrastructure-engineer) may not finding.ticket"),
+        "{err}"
+    );
+
+    let item: serde_json::Value = serde_json::from_str(&ok_as(
+        dso,
+        &sam,
+        &[
+            "backlog",
+            "add",
+            "--from-finding",
+            &tokio_id,
+            "--format",
+            "json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(item["key"], "BL-1");
+    assert_eq!(item["kind"], "security");
+    assert_eq!(item["finding"], tokio_id.as_str());
+    let title = item["title"].as_str().unwrap();
+    assert!(
+        title.starts_with(&format!(
+            "[{}] RUSTSEC-2021-0124: ",
+            tokio["severity"].as_str().unwrap()
+        )),
+        "{title}"
+    );
+    let description = item["description"].as_str().unwrap();
+    for want in [
+        format!("Finding {tokio_id} (dso-sca, "),
+        "/Cargo.lock:".to_owned(),
+        "Package: tokio ".to_owned(),
+        "Advisory: RUSTSEC-2021-0124".to_owned(),
+        "Fixed in: 1.8.4".to_owned(),
+    ] {
+        assert!(description.contains(&want), "{want}\n{description}");
+    }
+
+    // A second item for the same finding is refused, naming the first; nothing is stored.
+    let err = fails_as(
+        dso,
+        &dev,
+        &[
+            "backlog",
+            "add",
+            "--from-finding",
+            &tokio_id,
+            "--kind",
+            "defect",
+        ],
+    );
+    assert!(
+        err.contains(&format!("finding {tokio_id} already has backlog item BL-1")),
+        "{err}"
+    );
+    assert_eq!(dso.json(&["backlog", "list"]).as_array().unwrap().len(), 1);
+
+    // Shown both ways.
+    let out = dso.ok(&["backlog", "show", "BL-1"]);
+    assert!(out.contains(&format!("finding: {tokio_id}")), "{out}");
+    let shown = dso.json(&["findings", "show", &tokio_id]);
+    assert_eq!(shown["backlog_item"], "BL-1");
+    let history: Vec<&str> = shown["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert!(
+        history.contains(&"dev.cdeventsx.dso.finding.ticketed.0.1.0"),
+        "{history:?}"
+    );
+    let out = dso.ok(&["findings", "show", &tokio_id]);
+    assert!(out.contains("backlog_item   BL-1"), "{out}");
+
+    // A lint is a defect; a unique id prefix works; flags override.
+    let out = ok_as(
+        dso,
+        &dev,
+        &["backlog", "add", "--from-finding", &lint_ids[0][..10]],
+    );
+    assert!(
+        out.contains(&format!(
+            "added BL-2 (defect, new) from finding {}",
+            lint_ids[0]
+        )),
+        "{out}"
+    );
+    let item: serde_json::Value = serde_json::from_str(&ok_as(
+        dso,
+        &dev,
+        &[
+            "backlog",
+            "add",
+            "--from-finding",
+            &lint_ids[1],
+            "--kind",
+            "tech-debt",
+            "--title",
+            "Tidy the unwraps",
+            "--format",
+            "json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(
+        (item["kind"].as_str(), item["title"].as_str()),
+        (Some("tech-debt"), Some("Tidy the unwraps"))
+    );
+    assert!(
+        item["description"]
+            .as_str()
+            .unwrap()
+            .contains("(clippy, severity")
+    );
+    let err = fails_as(
+        dso,
+        &dev,
+        &["backlog", "add", "--from-finding", "F-000000000000"],
+    );
+    assert!(err.contains("unknown finding `F-000000000000`"), "{err}");
+    // A plain item has no finding.
+    dso.ok(&["backlog", "add", "--title", "Plain"]);
+    assert!(dso.json(&["backlog", "show", "BL-4"])["finding"].is_null());
+
+    // The events: ticket.created naming the finding, finding.ticketed on it, in the actor's role.
+    let evs = events(dso);
+    let created = evs
+        .iter()
+        .find(|e| e["type"] == "dev.cdevents.ticket.created.0.2.0" && e["subject"] == "BL-1")
+        .unwrap();
+    assert_eq!(created["data"]["finding"], tokio_id.as_str());
+    assert_eq!(created["actorrole"], "security-engineer");
+    let ticketed: Vec<&serde_json::Value> = evs
+        .iter()
+        .filter(|e| e["type"] == "dev.cdeventsx.dso.finding.ticketed.0.1.0")
+        .collect();
+    assert_eq!(ticketed.len(), 3);
+    assert_eq!(ticketed[0]["subject"], tokio_id.as_str());
+    assert_eq!(ticketed[0]["data"]["item"], "BL-1");
+    assert!(dso.json(&["audit", "verify"])["problem"].is_null());
+}
+
+#[test]
+fn finding_to_item_on_sqlite() {
+    finding_to_item_scenario(&Dso::init());
+}
+
+#[test]
+fn finding_to_item_on_postgres() {
+    on_postgres(finding_to_item_scenario);
 }

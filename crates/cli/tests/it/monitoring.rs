@@ -327,11 +327,48 @@ fn incidents_are_noted_and_resolved_by_hand_and_bad_alerts_are_named() {
         "--service",
         "s",
         "--http",
-        "https://x/",
+        "ftp://x/",
     ]);
-    assert!(err.contains("https:// is not supported yet"), "{err}");
+    assert!(
+        err.contains("`ftp://x/` is not an http:// or https:// URL"),
+        "{err}"
+    );
     let err = dso.fails(&["monitor", "run", "--once"]);
     assert!(err.contains("none configured"), "{err}");
+    // A CA file goes with https:// and must hold a PEM certificate.
+    let add = |url: &str, ca: &str| {
+        dso.run(&[
+            "monitor",
+            "add",
+            "m",
+            "--env",
+            "dev",
+            "--service",
+            "s",
+            "--http",
+            url,
+            "--ca-file",
+            ca,
+        ])
+    };
+    std::fs::write(
+        dso.path().join("ca.pem"),
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    std::fs::write(dso.path().join("junk.pem"), "junk").unwrap();
+    let err = String::from_utf8_lossy(&add("http://x/", "ca.pem").stderr).into_owned();
+    assert!(err.contains("a CA file is for https:// monitors"), "{err}");
+    let err = String::from_utf8_lossy(&add("https://x/", "junk.pem").stderr).into_owned();
+    assert!(err.contains("junk.pem: no PEM certificate in it"), "{err}");
+    let err = String::from_utf8_lossy(&add("https://x/", "none.pem").stderr).into_owned();
+    assert!(err.contains("none.pem"), "{err}");
+    assert!(add("https://x/", "ca.pem").status.success());
+    let listed = dso.json(&["monitor", "list"]);
+    assert_eq!(
+        listed[0]["ca_file"],
+        dso.path().join("ca.pem").display().to_string()
+    );
 }
 
 #[test]

@@ -714,3 +714,306 @@ fn a_deployment_whose_dso_was_killed_is_marked_interrupted() {
         1
     );
 }
+
+/// A rollback by hand to a protected environment waits for an approval
+/// from another user holding the approver role, like a deployment; the
+/// automatic rollback after a failed health check does not wait.
+#[test]
+fn a_rollback_to_a_protected_environment_needs_an_approval() {
+    let (dso, _product) = two_releases();
+    let bob = user_token(&dso, "bob", &["release-engineer"]);
+    let carol = user_token(&dso, "carol", &["software-developer"]);
+    let dana = user_token(&dso, "dana", &["devops-engineer"]);
+    let state = tempfile::tempdir().unwrap();
+    let current = state.path().join("current");
+    let allow_two = state.path().join("allow-two");
+    // Healthy on release one; on release two only once `allow-two` exists.
+    let (probe_file, allow) = (current.clone(), allow_two.clone());
+    let service = Service::start(0, move |_| match std::fs::read_to_string(&probe_file) {
+        Ok(text) if text == "release one\n" || allow.exists() => (200, "ok".into()),
+        _ => (500, "broken".into()),
+    });
+    dso.ok(&[
+        "env",
+        "set",
+        "production",
+        "--script",
+        &script(state.path()),
+        "--health",
+        &format!("http://127.0.0.1:{}/health", service.port),
+        "--health-timeout",
+        "1",
+    ]);
+    let deploy_approved = |version: &str| {
+        let waiting = dso.json(&["deploy", version, "--env", "production"]);
+        assert_eq!(waiting["deployment"]["status"], "pending-approval");
+        let id = waiting["deployment"]["id"].to_string();
+        let out = dso.run(&["--token", &bob, "approve", &id, "--format", "json"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(deploy_approved("1")["deployment"]["status"], "succeeded");
+
+    // Release two fails its health check: the automatic rollback runs at
+    // once, without a new approval (it restores the approved release one).
+    let failed = deploy_approved("2");
+    assert_eq!(failed["deployment"]["status"], "failed");
+    assert_eq!(failed["rollback"]["kind"], "rollback");
+    assert_eq!(failed["rollback"]["status"], "succeeded");
+    assert_eq!(failed["rollback"]["release"], "1");
+    assert_eq!(std::fs::read_to_string(&current).unwrap(), "release one\n");
+
+    std::fs::write(&allow_two, "").unwrap();
+    assert_eq!(deploy_approved("2")["deployment"]["status"], "succeeded");
+    assert_eq!(std::fs::read_to_string(&current).unwrap(), "release two\n");
+
+    // A rollback by hand waits; nothing changes until it is approved.
+    let out = dso.ok(&["rollback", "production"]);
+    assert!(
+        out.contains("rollback 5 of `1` to `production` waits for 1 approval(s): dso approve 5"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read_to_string(&current).unwrap(), "release two\n");
+    let listed = dso.json(&["deployments", "--env", "production"]);
+    let pending = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == 5)
+        .unwrap();
+    assert_eq!(
+        (pending["kind"].as_str(), pending["status"].as_str()),
+        (Some("rollback"), Some("pending-approval"))
+    );
+    assert_eq!(pending["previous_release"], "2");
+
+    // The requester may not approve it; a developer takes no part; a
+    // deployer without the approver role may not approve.
+    let err = dso.fails(&["approve", "5"]);
+    assert!(
+        err.contains("`alice` requested this deployment and cannot approve it"),
+        "{err}"
+    );
+    let err = dso.fails(&["--token", &carol, "approve", "5"]);
+    assert!(
+        err.contains("forbidden: carol (software-developer) may not deploy"),
+        "{err}"
+    );
+    let err = dso.fails(&["--token", &dana, "approve", "5"]);
+    assert!(
+        err.contains(
+            "`dana` does not hold the approver role `release-engineer` of environment `production`"
+        ),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&current).unwrap(), "release two\n");
+
+    let done = dso.json(&["--token", &bob, "approve", "5"]);
+    assert_eq!(done["deployment"]["status"], "succeeded");
+    assert_eq!(done["deployment"]["kind"], "rollback");
+    assert!(done["rollback"].is_null());
+    assert_eq!(std::fs::read_to_string(&current).unwrap(), "release one\n");
+    let err = dso.fails(&["--token", &bob, "approve", "5"]);
+    assert!(
+        err.contains("is succeeded, not waiting for approval"),
+        "{err}"
+    );
+
+    // The events: two rollbacks (automatic, by hand); the one by hand was
+    // requested by alice and approved by bob.
+    let rolled = events_of(&dso, "dev.cdevents.service.rolledback.0.3.0");
+    assert_eq!(rolled.len(), 2);
+    let requested = events_of(&dso, "dev.cdeventsx.dso.deployment.requested.0.1.0");
+    let by_hand = requested
+        .iter()
+        .find(|e| e["subject"] == "deployment-5")
+        .unwrap();
+    assert_eq!(by_hand["actor"], "alice");
+    assert_eq!(by_hand["data"]["customData"]["kind"], "rollback");
+    assert_eq!(by_hand["data"]["customData"]["approvalsNeeded"], 1);
+    let approvals: Vec<_> = events_of(&dso, "dev.cdeventsx.dso.deployment.approved.0.1.0")
+        .into_iter()
+        .filter(|e| e["subject"] == "deployment-5")
+        .collect();
+    assert_eq!(approvals.len(), 1);
+    assert_eq!(approvals[0]["actor"], "bob");
+    drop(service);
+}
+
+/// Environments configured in dso.toml: the file's keys win over what `dso
+/// env set` stored, the rest stays; an environment only in the file is
+/// created; `dso env set` refuses to change a key the file sets; errors name
+/// the file, line and field.
+#[test]
+fn environments_from_dso_toml_win_over_stored_settings() {
+    let (dso, _product) = two_releases();
+    let state = tempfile::tempdir().unwrap();
+    let service = Service::start(0, |_| (200, "all ok".into()));
+    // Stored first: a target that fails, and two steps.
+    dso.ok(&[
+        "env", "set", "staging", "--script", "exit 3", "--steps", "2",
+    ]);
+    let config = dso.path().join("dso.toml");
+    let base = std::fs::read_to_string(&config).unwrap();
+    let section = format!(
+        r#"
+[environments.staging.target]
+script = '{script}'
+
+[environments.staging.health]
+retries = 3
+
+[[environments.staging.health.checks]]
+http = "http://127.0.0.1:{port}/health"
+expect_body = "ok"
+
+[environments.qa]
+approvals = 2
+approver_role = "product-owner"
+strategy = "stepped"
+steps = 3
+
+[environments.qa.target]
+kubectl = "k8s/"
+context = "qa-cluster"
+
+[environments.qa.health]
+timeout = 7
+ca_file = "certs/ca.pem"
+
+[[environments.qa.health.checks]]
+tcp = "127.0.0.1:5432"
+"#,
+        script = script(state.path()),
+        port = service.port
+    );
+    std::fs::write(&config, format!("{base}{section}")).unwrap();
+
+    let envs = dso.json(&["env", "list"]);
+    let find = |name: &str| {
+        envs.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {envs}"))
+            .clone()
+    };
+    let qa = find("qa");
+    assert_eq!(qa["protected"], true);
+    assert_eq!(qa["approvals"], 2);
+    assert_eq!(qa["approver_role"], "product-owner");
+    assert_eq!(qa["target"], "kubectl: k8s/");
+    assert_eq!(qa["strategy"], "stepped (3)");
+    assert_eq!(qa["health"], serde_json::json!(["tcp://127.0.0.1:5432"]));
+    assert_eq!(qa["health_timeout_s"], 7);
+    assert_eq!(
+        qa["health_ca"],
+        dso.path().join("certs/ca.pem").display().to_string()
+    );
+    assert_eq!(qa["spec"]["target"]["context"], "qa-cluster");
+    let staging = find("staging");
+    // The file's target and checks win; the stored strategy stays.
+    assert_eq!(
+        staging["target"],
+        format!("script: {}", script(state.path()))
+    );
+    assert_eq!(staging["strategy"], "stepped (2)");
+    assert_eq!(
+        staging["from_config"],
+        serde_json::json!(["target", "health.retries", "health.checks"])
+    );
+    assert_eq!(find("dev")["from_config"], serde_json::json!([]));
+    let created = events_of(&dso, "dev.cdevents.environment.created.0.3.0");
+    assert_eq!(
+        created.iter().filter(|e| e["subject"] == "qa").count(),
+        1,
+        "{created:?}"
+    );
+    let out = dso.ok(&["env", "show", "staging"]);
+    assert!(out.contains("(dso.toml)"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "http://127.0.0.1:{}/health (body contains `ok`)",
+            service.port
+        )),
+        "{out}"
+    );
+    assert!(out.contains("stepped (2)\n"), "{out}");
+
+    // The configured target and health check are the ones used.
+    let done = dso.json(&["deploy", "1", "--env", "staging"]);
+    assert_eq!(done["deployment"]["status"], "succeeded", "{done}");
+    assert_eq!(
+        std::fs::read_to_string(state.path().join("current")).unwrap(),
+        "release one\n"
+    );
+
+    // `dso env set` keeps working for keys the file leaves alone, and
+    // refuses keys it sets.
+    dso.ok(&["env", "set", "staging", "--steps", "1"]);
+    assert_eq!(
+        dso.json(&["env", "show", "staging"])["strategy"],
+        "all-at-once"
+    );
+    let err = dso.fails(&["env", "set", "staging", "--script", "true"]);
+    assert!(
+        err.contains("target set in dso.toml [environments.staging], which wins over `dso env set`; change it there"),
+        "{err}"
+    );
+    let err = dso.fails(&[
+        "env",
+        "set",
+        "qa",
+        "--health-timeout",
+        "9",
+        "--approvals",
+        "1",
+    ]);
+    assert!(
+        err.contains("approvals, health.timeout set in dso.toml"),
+        "{err}"
+    );
+    let err = dso.fails(&["env", "set", "dev", "--health-ca", "no-such-ca.pem"]);
+    assert!(
+        err.contains("--health-ca") && err.contains("no-such-ca.pem"),
+        "{err}"
+    );
+    let err = dso.fails(&["env", "create", "qa"]);
+    assert!(err.contains("exists already"), "{err}");
+
+    // Errors name the file, line and field.
+    let bad = |text: &str, want: &str| {
+        std::fs::write(&config, format!("{base}{text}")).unwrap();
+        let err = dso.fails(&["env", "list"]);
+        let line = base.lines().count() + 1 + text.lines().position(|l| l.contains('!')).unwrap();
+        assert!(
+            err.contains(&format!("dso.toml:{line}:")) && err.contains(want),
+            "line {line}, {want}: {err}"
+        );
+    };
+    bad(
+        "[environments.qa]\napprover_role = \"wizard\" #!\n",
+        "[environments.qa]: field `approver_role`: `wizard` is not a PIM role",
+    );
+    bad(
+        "[environments.qa]\nstrategy = \"canary\" #!\n",
+        "field `strategy`: `canary` is neither",
+    );
+    bad(
+        "[environments.qa]\ncolour = 1 #!\n",
+        "unknown field `colour`",
+    );
+    bad(
+        "[environments.qa.target] #!\nscript = \"a\"\nkubectl = \"b\"\n",
+        "field `target`: give `script` or `kubectl`, not both",
+    );
+    bad(
+        "[[environments.qa.health.checks]] #!\nhttp = \"ftp://x\"\n",
+        "health check: field `http`: `ftp://x` is not an http:// or https:// URL",
+    );
+    bad(
+        "[environments.Bad] #!\nprotected = true\n",
+        "is not a valid environment name",
+    );
+    std::fs::write(&config, &base).unwrap();
+    drop(service);
+}

@@ -23,7 +23,7 @@ fn advisory(id: &str, aliases: &[&str], packages: &[(&str, &str)]) -> AdvisoryRo
     }
 }
 
-fn finding(id: &str, scope: &str, status: &str) -> FindingRow {
+pub(crate) fn finding(id: &str, scope: &str, status: &str) -> FindingRow {
     FindingRow {
         id: id.into(),
         fingerprint: format!("{id}-fingerprint"),

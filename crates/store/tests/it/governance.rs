@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use dso_governance::rbac::{Action, Decision, Policy, Principal, Resource};
 use dso_store::{
-    CommitLinkRow, DocumentRow, IdKind, ItemRow, RequirementRow, Store, TokenRow, UserRow,
+    CommitLinkRow, DocumentRow, FindingItemRow, IdKind, ItemRow, RequirementRow, Store, TokenRow,
+    UserRow,
 };
 
 use crate::each_backend;
@@ -47,12 +48,12 @@ fn expected() -> BTreeMap<&'static str, (bool, Vec<&'static str>)> {
         (
             "program-manager",
             true,
-            format!("requirement.write backlog.write backlog.configure {x}"),
+            format!("requirement.write backlog.write backlog.configure finding.ticket {x}"),
         ),
         (
             "project-manager",
             true,
-            format!("backlog.write backlog.configure {x}"),
+            format!("backlog.write backlog.configure finding.ticket {x}"),
         ),
         ("sales", false, String::new()),
         ("supplier", false, String::new()),
@@ -99,7 +100,7 @@ fn expected() -> BTreeMap<&'static str, (bool, Vec<&'static str>)> {
         (
             "security-architect",
             true,
-            format!("design.write requirement.write policy.write finding.triage {x}"),
+            format!("design.write requirement.write policy.write finding.triage finding.ticket {x}"),
         ),
         (
             "system-administrator",
@@ -128,7 +129,7 @@ fn expected() -> BTreeMap<&'static str, (bool, Vec<&'static str>)> {
         (
             "product-owner",
             false,
-            format!("requirement.write backlog.write backlog.configure {x}"),
+            format!("requirement.write backlog.write backlog.configure finding.ticket {x}"),
         ),
         ("subject-matter-expert", false, String::new()),
         ("devsecops-champion", true, "policy.write".into()),
@@ -140,12 +141,12 @@ fn expected() -> BTreeMap<&'static str, (bool, Vec<&'static str>)> {
         (
             "software-developer",
             false,
-            "backlog.write pipeline.run".into(),
+            "backlog.write pipeline.run finding.ticket".into(),
         ),
         (
             "security-engineer",
             true,
-            "backlog.write finding.triage risk.accept".into(),
+            "backlog.write finding.triage finding.ticket risk.accept".into(),
         ),
         ("user", false, String::new()),
     ];
@@ -413,6 +414,28 @@ async fn requirements_backlog_documents_and_links() {
             .unwrap()
         );
         assert!(tx.map_test("REQ-1", "auth.login_ok").await.unwrap());
+        // A finding gets at most one item: the second link names the first.
+        tx.put_finding(&crate::assurance::finding(
+            "F-aaaa11112222",
+            "sca:/a",
+            "new",
+        ))
+        .await
+        .unwrap();
+        let link = |key: &str| FindingItemRow {
+            finding_id: "F-aaaa11112222".into(),
+            item_key: key.into(),
+            linked_at: AT.into(),
+            linked_by: "sam".into(),
+        };
+        assert_eq!(tx.link_finding_item(&link("BL-2")).await.unwrap(), None);
+        assert_eq!(
+            tx.link_finding_item(&link("BL-1"))
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("BL-2")
+        );
         let doc = DocumentRow {
             id: "DOC-1".into(),
             item: "IE11".into(),
@@ -455,6 +478,26 @@ async fn requirements_backlog_documents_and_links() {
         assert_eq!(versions[1].changed_by, "b");
         assert_eq!(store.requirements().await.unwrap().len(), 1);
         assert_eq!(store.backlog_flow().await.unwrap().unwrap().version, 1);
+        assert_eq!(
+            store.finding_item("F-aaaa11112222").await.unwrap(),
+            Some(FindingItemRow {
+                finding_id: "F-aaaa11112222".into(),
+                item_key: "BL-2".into(),
+                linked_at: AT.into(),
+                linked_by: "sam".into(),
+            })
+        );
+        assert_eq!(
+            store
+                .item_finding("BL-2")
+                .await
+                .unwrap()
+                .map(|l| l.finding_id)
+                .as_deref(),
+            Some("F-aaaa11112222")
+        );
+        assert!(store.item_finding("BL-1").await.unwrap().is_none());
+        assert!(store.finding_item("F-none").await.unwrap().is_none());
         let items = store.backlog_items().await.unwrap();
         assert_eq!(items.len(), 2);
         assert_eq!(items[0].state, "b");

@@ -279,12 +279,25 @@ async fn monitors_samples_slos_and_incidents() {
             expect_status: Some(200),
             expect_body: None,
             created_at: "2026-11-27T09:00:00.000000Z".into(),
+            ca_file: Some("/etc/dso/internal-ca.pem".into()),
         };
         store
             .put_monitor(&m, &[event("m", "web".into())])
             .await
             .unwrap();
-        assert_eq!(store.monitors().await.unwrap(), vec![m]);
+        assert_eq!(store.monitors().await.unwrap(), vec![m.clone()]);
+        // Replacing a monitor replaces its CA file too.
+        let mut public = m.clone();
+        public.ca_file = None;
+        store
+            .put_monitor(&public, &[event("m", "web".into())])
+            .await
+            .unwrap();
+        assert_eq!(store.monitors().await.unwrap(), vec![public]);
+        store
+            .put_monitor(&m, &[event("m", "web".into())])
+            .await
+            .unwrap();
         for (i, ok) in [true, false, true].into_iter().enumerate() {
             let s = SampleRecord {
                 monitor: "web".into(),

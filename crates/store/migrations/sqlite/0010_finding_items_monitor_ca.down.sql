@@ -1,0 +1,2 @@
+ALTER TABLE monitors DROP COLUMN ca_file;
+DROP TABLE finding_items;
