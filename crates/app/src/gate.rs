@@ -56,8 +56,9 @@ fn location(f: &FindingRow) -> String {
 /// Builds a gate's input document from what run `run_id` stored: the
 /// findings it saw (secrets apart) in their current triage state, its test
 /// cases, line coverage, whether it produced an SBOM, the trace status of
-/// every requirement against its tests, and the workspace's `[gate]`
-/// settings under `config`.
+/// every requirement against its tests, the risk acceptances that waive
+/// its findings (who approved what, until when) under `approvals`, and the
+/// workspace's `[gate]` settings under `config`.
 pub async fn run_input(ctx: &Context, run_id: i64) -> Result<serde_json::Value, AppError> {
     let tests = crate::trace::run_results(ctx, run_id).await?;
     let coverage = ctx.store.coverage(run_id).await?;
@@ -67,12 +68,19 @@ pub async fn run_input(ctx: &Context, run_id: i64) -> Result<serde_json::Value, 
     let percent = (found > 0).then(|| 100.0 * hit as f64 / found as f64);
     let mut findings = Vec::new();
     let mut secrets = Vec::new();
+    let mut approvals = Vec::new();
     let mut once = HashSet::new();
     for (_, f) in ctx.store.run_findings(run_id).await? {
         if !once.insert(f.id.clone()) {
             continue;
         }
         let state = gate_state(&f.status);
+        if f.status == "accepted_risk" {
+            approvals.push(serde_json::json!({
+                "kind": "risk-acceptance", "finding": f.id, "approver": f.approver,
+                "justification": f.justification, "until": f.expires,
+            }));
+        }
         if SECRET_SCANNERS.contains(&f.scanner.as_str()) {
             secrets.push(serde_json::json!({
                 "id": f.id, "rule": f.rule, "location": location(&f), "state": state,
@@ -100,6 +108,7 @@ pub async fn run_input(ctx: &Context, run_id: i64) -> Result<serde_json::Value, 
         "coverage": percent,
         "sbom": !sboms.is_empty(),
         "trace": trace,
+        "approvals": approvals,
         "config": { "coverage_min": ctx.workspace.config.gate.coverage_min },
     }))
 }

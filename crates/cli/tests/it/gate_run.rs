@@ -160,6 +160,20 @@ fn a_critical_finding_denies_the_run_until_its_risk_is_accepted_and_again_after_
 
     let allowed = dso.json(&["gate", "eval", "--run", "1"]);
     assert_eq!(allowed["allow"], true, "{allowed}");
+    // The stored decision keeps the input it judged, with the approval in it.
+    let list = dso.json(&["gate", "list", "--run", "1"]);
+    let shown = dso.json(&["gate", "show", &list[0]["id"].to_string()]);
+    assert_eq!(shown["decision"], "allow");
+    assert_eq!(
+        shown["input"]["approvals"][0]["finding"],
+        id.as_str(),
+        "{shown}"
+    );
+    assert_eq!(shown["input"]["approvals"][0]["approver"], "sam", "{shown}");
+    assert_eq!(
+        shown["input"]["findings"][0]["state"], "accepted",
+        "{shown}"
+    );
     let decisions = dso.json(&["gate", "list", "--run", "1"]);
     let verdicts: Vec<&str> = decisions
         .as_array()
