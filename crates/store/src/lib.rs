@@ -164,6 +164,44 @@ impl Store {
         Ok(())
     }
 
+    /// Brings the schema up to date only when it is behind; returns whether
+    /// the migrator ran.
+    ///
+    /// One query reads how many migrations were applied successfully and the
+    /// highest version. When both equal this build's migrations, nothing else
+    /// is done: every command that opens a workspace pays this one query
+    /// instead of the migrator (which takes a lock and lists and checksums
+    /// every applied migration). Otherwise (a new, older, half-migrated or
+    /// newer database) the full migrator runs and reports what is wrong.
+    /// The checksums of applied migrations are therefore checked only when
+    /// the schema changes (and by [`Store::migrate`], which `dso init` runs).
+    pub async fn migrate_if_behind(&self) -> Result<bool, StoreError> {
+        let migrator = match &self.pool {
+            Pool::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Pool::Postgres(_) => &POSTGRES_MIGRATIONS,
+        };
+        let ups = || {
+            migrator
+                .iter()
+                .filter(|m| m.migration_type.is_up_migration())
+        };
+        let expected_count = ups().count() as i64;
+        let expected_max = ups().map(|m| m.version).max();
+        let applied: Result<(i64, Option<i64>), sqlx::Error> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT COUNT(*), MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(pool)
+                .await
+        });
+        if let Ok((count, max)) = applied
+            && count == expected_count
+            && max == expected_max
+        {
+            return Ok(false);
+        }
+        self.migrate().await?;
+        Ok(true)
+    }
+
     /// Reverts every migration (used by the reversibility test and `dso` maintenance).
     pub async fn migrate_down_all(&self) -> Result<(), StoreError> {
         match &self.pool {
