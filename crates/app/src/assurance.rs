@@ -14,7 +14,7 @@ use dso_assurance::advisories::{Advisory, InputError};
 use dso_assurance::findings::vex::{self, Statement, VexStatus};
 use dso_assurance::findings::{self, Finding, Known, Status, reconcile, short_id};
 use dso_assurance::lockfiles::{self, LockKind, Package};
-use dso_assurance::sca::{Index, ScaFinding};
+use dso_assurance::sca::{Index, NotMatched, ScaFinding, Target};
 use dso_assurance::versions::Ecosystem;
 use dso_audit::NewEvent;
 use dso_store::{AdvisoryRecordRow, AdvisoryRow, AppendedEntry, VexRow};
@@ -204,6 +204,8 @@ pub struct ScaReport {
     pub packages: usize,
     pub advisories: i64,
     pub findings: Vec<ScaFinding>,
+    /// Packages not matched by version (built from git or a local path), with why.
+    pub not_matched: Vec<NotMatched>,
     /// Findings a VEX `not_affected` statement suppresses (not in `findings`).
     pub suppressed: Vec<Suppressed>,
     pub stored: Option<RecordSummary>,
@@ -217,13 +219,16 @@ pub struct Suppressed {
 }
 
 /// Options of a composition scan.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ScaOptions {
     pub path: PathBuf,
     /// Store the findings (and fix the scope's absent ones).
     pub store: bool,
     /// Scan the packages of this SBOM instead of the lockfiles under `path`.
     pub sbom: Option<PathBuf>,
+    /// The platform: advisories limited to other operating systems or
+    /// architectures do not match (default: every platform, as cargo-audit).
+    pub target: Target,
 }
 
 /// Matches packages against the stored advisories (only the advisories
@@ -231,6 +236,7 @@ pub struct ScaOptions {
 pub async fn match_packages(
     ctx: &Context,
     packages: &[Package],
+    target: &Target,
 ) -> Result<Vec<ScaFinding>, AppError> {
     let mut by_eco: HashMap<Ecosystem, HashSet<String>> = HashMap::new();
     for p in packages {
@@ -257,7 +263,7 @@ pub async fn match_packages(
             advisories.push(a);
         }
     }
-    Ok(Index::new(advisories).scan(packages))
+    Ok(Index::new(advisories).scan_for(packages, target))
 }
 
 /// Reads every lockfile under `path`; unreadable or malformed ones are
@@ -405,7 +411,7 @@ pub async fn scan_sca(ctx: &Context, options: &ScaOptions) -> Result<ScaReport, 
         }
         None => read_tree(&options.path),
     };
-    let all = match_packages(ctx, &packages).await?;
+    let all = match_packages(ctx, &packages, &options.target).await?;
     let statements = vex_statements(ctx).await?;
     let mut findings = Vec::new();
     let mut suppressed = Vec::new();
@@ -441,6 +447,7 @@ pub async fn scan_sca(ctx: &Context, options: &ScaOptions) -> Result<ScaReport, 
         packages: packages.len(),
         advisories: ctx.store.count_advisories().await?,
         findings,
+        not_matched: dso_assurance::sca::not_matched(&packages),
         suppressed,
         stored,
     })

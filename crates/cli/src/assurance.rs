@@ -55,6 +55,16 @@ pub enum ScanCommand {
         /// Scan the packages of a CycloneDX (1.4-1.6) or SPDX 2.3 JSON SBOM instead.
         #[arg(long, value_name = "FILE", conflicts_with = "path")]
         sbom: Option<PathBuf>,
+        /// Only report advisories that apply on this operating system
+        /// (Rust's target_os names: linux, windows, macos...). By default,
+        /// as cargo-audit, advisories limited to some platforms are reported
+        /// with the limit shown.
+        #[arg(long, value_name = "OS")]
+        target_os: Option<String>,
+        /// Only report advisories that apply on this CPU architecture
+        /// (Rust's target_arch names: x86_64, x86, aarch64...).
+        #[arg(long, value_name = "ARCH")]
+        target_arch: Option<String>,
     },
 }
 
@@ -251,6 +261,8 @@ pub async fn run_scan(options: &OpenOptions, command: ScanCommand) -> miette::Re
             no_store,
             fail_on,
             sbom,
+            target_os,
+            target_arch,
         } => {
             let threshold = match fail_on.as_deref() {
                 None => None,
@@ -267,6 +279,10 @@ pub async fn run_scan(options: &OpenOptions, command: ScanCommand) -> miette::Re
                     path,
                     store: !no_store,
                     sbom,
+                    target: dso_assurance::sca::Target {
+                        os: target_os,
+                        arch: target_arch,
+                    },
                 },
             )
             .await
@@ -296,6 +312,7 @@ pub async fn run_scan(options: &OpenOptions, command: ScanCommand) -> miette::Re
                                     None => f.severity.as_str().to_owned(),
                                 },
                                 "fixed": f.fixed,
+                                "platforms": f.os.iter().chain(&f.arch).cloned().collect::<Vec<_>>().join(", "),
                                 "file": match f.line {
                                     Some(l) => format!("{}:{l}", f.file),
                                     None => f.file.clone(),
@@ -313,6 +330,7 @@ pub async fn run_scan(options: &OpenOptions, command: ScanCommand) -> miette::Re
                             "aliases",
                             "severity",
                             "fixed",
+                            "platforms",
                             "file",
                         ],
                         &rows,
@@ -323,6 +341,18 @@ pub async fn run_scan(options: &OpenOptions, command: ScanCommand) -> miette::Re
                         report_.files.len(),
                         report_.advisories
                     );
+                    for n in &report_.not_matched {
+                        println!(
+                            "not matched: {} {} ({}): {}",
+                            n.package,
+                            n.version,
+                            match n.line {
+                                Some(l) => format!("{}:{l}", n.file),
+                                None => n.file.clone(),
+                            },
+                            n.reason
+                        );
+                    }
                     for s in &report_.suppressed {
                         println!(
                             "suppressed: {} {} {} ({})",

@@ -427,3 +427,73 @@ fn vex_not_affected_suppresses_and_exports() {
     let err = dso.fails(&["vex", "import", arg(&data("lockfiles/Cargo.lock"))]);
     assert!(err.contains("Cargo.lock"), "{err}");
 }
+
+#[test]
+fn scan_reports_platform_limits_go_stdlib_and_unmatched_npm_sources() {
+    let dso = with_advisories();
+    // atty's windows-only advisory: reported with its limit, as cargo-audit does...
+    let lock = data("lockfiles/platform/Cargo.lock");
+    let all = dso.json(&["scan", "sca", arg(&lock), "--no-store"]);
+    let findings = all["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1, "{all:#}");
+    assert_eq!(findings[0]["advisory"], "RUSTSEC-2021-0145");
+    assert_eq!(findings[0]["os"], serde_json::json!(["windows"]));
+    // ... and filtered out for another target, kept for windows.
+    let linux = dso.json(&[
+        "scan",
+        "sca",
+        arg(&lock),
+        "--no-store",
+        "--target-os",
+        "linux",
+    ]);
+    assert_eq!(linux["findings"], serde_json::json!([]));
+    let windows = dso.json(&[
+        "scan",
+        "sca",
+        arg(&lock),
+        "--no-store",
+        "--target-os",
+        "windows",
+        "--target-arch",
+        "x86_64",
+    ]);
+    assert_eq!(windows["findings"].as_array().expect("findings").len(), 1);
+    let table = dso.ok(&["scan", "sca", arg(&lock), "--no-store", "--format", "table"]);
+    assert!(table.contains("windows"), "{table}");
+
+    // go.mod's `go 1.17`: the standard library's go/parser advisory.
+    let go = dso.json(&["scan", "sca", arg(&data("lockfiles/go.mod")), "--no-store"]);
+    let stdlib: Vec<&serde_json::Value> = go["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["package"] == "stdlib")
+        .collect();
+    assert_eq!(stdlib.len(), 1, "{go:#}");
+    assert_eq!(stdlib[0]["advisory"], "GO-2022-0515");
+    assert_eq!(stdlib[0]["fixed"], "1.17.12");
+
+    // npm packages from git or a folder: listed as not matched, with why.
+    let npm = data("lockfiles/handwritten/npm-git-file/package-lock.json");
+    let report = dso.json(&["scan", "sca", arg(&npm), "--no-store"]);
+    let found: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["advisory"].as_str())
+        .collect();
+    assert_eq!(found, vec!["GHSA-jf85-cpcp-j695"], "{report:#}");
+    let skipped = report["not_matched"].as_array().expect("not_matched");
+    assert_eq!(skipped.len(), 2, "{report:#}");
+    assert!(
+        skipped.iter().any(|s| s["package"] == "lodash"
+            && s["source"].as_str().is_some_and(|x| x.starts_with("git+"))),
+        "{report:#}"
+    );
+    let table = dso.ok(&["scan", "sca", arg(&npm), "--no-store", "--format", "table"]);
+    assert!(
+        table.contains("not matched: lodash 4.17.11") && table.contains("git repository"),
+        "{table}"
+    );
+}
