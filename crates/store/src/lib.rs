@@ -28,7 +28,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use assurance::{AdvisoryRecordRow, AdvisoryRow, FindingQuery, FindingRow, VexRow};
+pub use assurance::{
+    AdvisoryRecordRow, AdvisoryRow, AdvisorySourceRow, FindingQuery, FindingRow, VexRow,
+};
 pub use events::{AppendedEntry, EventQuery};
 pub use evidence::{GateDecisionRecord, NewGateDecision, RunSbomRecord};
 pub use governance::{
