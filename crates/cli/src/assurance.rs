@@ -25,6 +25,26 @@ pub enum AdvisoriesCommand {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Download OSV zip archives (osv.dev's `all.zip` layout, e.g.
+    /// https://osv-vulnerabilities.storage.googleapis.com/crates.io/all.zip)
+    /// and import them as `import` does.
+    ///
+    /// HTTPS only (plain http only to localhost/127.0.0.1/[::1]). The ETag
+    /// and Last-Modified of each URL are remembered: the next sync asks the
+    /// server for changes only, and an unchanged source is not imported
+    /// again. A failed download, or a file that is not a zip archive,
+    /// changes nothing; the other URLs are still synced, and the command
+    /// exits 1.
+    Sync {
+        /// An OSV zip to fetch (repeat for several).
+        #[arg(long = "url", value_name = "URL", required = true)]
+        urls: Vec<String>,
+        /// Refuse a download larger than this many MiB.
+        #[arg(long, value_name = "MIB", default_value_t = uc::SYNC_DEFAULT_MAX_MIB)]
+        max_mib: u64,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Show one advisory, by its id or any alias (CVE-..., GHSA-...).
     Show {
         id: String,
@@ -194,6 +214,54 @@ pub async fn run_advisories(
                         }
                     }
                 }
+            }
+        }
+        AdvisoriesCommand::Sync {
+            urls,
+            max_mib,
+            format,
+        } => {
+            let mut outcomes = Vec::new();
+            let mut failed = false;
+            for url in &urls {
+                match uc::sync_advisories(&ctx, url, max_mib.saturating_mul(1 << 20)).await {
+                    Ok(o) => {
+                        if format == Format::Table {
+                            match &o.import {
+                                Some(s) => println!(
+                                    "{}: imported {} records from {} files ({} bytes, {} withdrawn ignored); {} vulnerabilities in the database",
+                                    o.url, s.records, s.files, o.bytes, s.withdrawn, s.advisories
+                                ),
+                                None if o.status == "not_modified" => {
+                                    println!("{}: not modified since the last sync", o.url)
+                                }
+                                None => println!(
+                                    "{}: unchanged since the last sync ({} bytes, same digest)",
+                                    o.url, o.bytes
+                                ),
+                            }
+                            if let Some(s) = &o.import
+                                && !s.skipped.is_empty()
+                            {
+                                eprintln!("skipped {} files:", s.skipped.len());
+                                for line in &s.skipped {
+                                    eprintln!("  {line}");
+                                }
+                            }
+                        }
+                        outcomes.push(o);
+                    }
+                    Err(e) => {
+                        failed = true;
+                        eprintln!("{:?}", report(e));
+                    }
+                }
+            }
+            if format == Format::Json {
+                println!("{}", json(&outcomes));
+            }
+            if failed {
+                return Ok(ExitCode::from(1));
             }
         }
         AdvisoriesCommand::Show { id, format } => {

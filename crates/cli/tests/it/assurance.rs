@@ -497,3 +497,173 @@ fn scan_reports_platform_limits_go_stdlib_and_unmatched_npm_sources() {
         "{table}"
     );
 }
+
+/// A one-thread HTTP/1.1 server on 127.0.0.1 for `dso advisories sync`:
+/// `/all.zip` (with an ETag and Last-Modified, answering 304 to a matching
+/// `If-None-Match`), `/plain.zip` (the same bytes without validators),
+/// `/corrupt.zip` (not a zip), anything else 404. Returns the base URL and
+/// the request lines and conditional headers it received.
+fn serve(zip: Vec<u8>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut request = String::new();
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            let mut if_none_match = None;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("if-none-match")
+                {
+                    if_none_match = Some(value.trim().to_owned());
+                }
+            }
+            let path = request
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned();
+            log.lock().expect("log").push(format!(
+                "{path} if-none-match={}",
+                if_none_match.as_deref().unwrap_or("-")
+            ));
+            let etag = "\"v1-abc\"";
+            let (status, headers, body): (&str, String, Vec<u8>) = match path.as_str() {
+                "/all.zip" if if_none_match.as_deref() == Some(etag) => {
+                    ("304 Not Modified", format!("ETag: {etag}\r\n"), Vec::new())
+                }
+                "/all.zip" => (
+                    "200 OK",
+                    format!("ETag: {etag}\r\nLast-Modified: Fri, 27 Nov 2026 10:00:00 GMT\r\n"),
+                    zip.clone(),
+                ),
+                "/plain.zip" => ("200 OK", String::new(), zip.clone()),
+                "/corrupt.zip" => ("200 OK", String::new(), b"PK\x03\x04 truncated".to_vec()),
+                _ => ("404 Not Found", String::new(), b"no such file".to_vec()),
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    (base, seen)
+}
+
+/// An osv.dev-style `all.zip`: the committed Go and GHSA OSV fixtures, flat.
+fn osv_zip() -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut names = Vec::new();
+    for dir in ["advisories/go", "advisories/ghsa"] {
+        for entry in std::fs::read_dir(data(dir)).expect("fixture dir") {
+            names.push(entry.expect("entry").path());
+        }
+    }
+    names.sort();
+    for path in names {
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .expect("zip entry");
+        zip.write_all(&std::fs::read(&path).expect("fixture"))
+            .expect("zip write");
+    }
+    zip.finish().expect("zip").into_inner()
+}
+
+#[test]
+fn advisories_sync_downloads_conditionally_and_keeps_the_database_on_errors() {
+    let dso = Dso::init();
+    let (base, seen) = serve(osv_zip());
+    let url = format!("{base}/all.zip");
+    let imported_events = |dso: &Dso| {
+        dso.json(&[
+            "audit",
+            "log",
+            "--type",
+            "dev.cdeventsx.dso.advisories.imported.0.1.0",
+        ])
+        .as_array()
+        .expect("list")
+        .len()
+    };
+
+    let first = dso.json(&["advisories", "sync", "--url", &url]);
+    assert_eq!(first[0]["status"], "imported", "{first:#}");
+    assert_eq!(first[0]["import"]["records"], 10, "{first:#}");
+    assert_eq!(first[0]["import"]["withdrawn"], 1, "{first:#}");
+    assert_eq!(
+        dso.json(&["advisories", "show", "GO-2020-0001"])["id"],
+        "GO-2020-0001"
+    );
+    assert_eq!(imported_events(&dso), 1);
+
+    // Unchanged: the conditional GET gets 304, nothing is imported.
+    let again = dso.ok(&["advisories", "sync", "--url", &url]);
+    assert!(again.contains("not modified"), "{again}");
+    assert_eq!(
+        seen.lock().expect("log").last().map(String::as_str),
+        Some("/all.zip if-none-match=\"v1-abc\"")
+    );
+    assert_eq!(imported_events(&dso), 1);
+
+    // A server without validators: the same bytes are not imported twice.
+    let plain = format!("{base}/plain.zip");
+    assert_eq!(
+        dso.json(&["advisories", "sync", "--url", &plain])[0]["status"],
+        "imported"
+    );
+    assert_eq!(
+        dso.json(&["advisories", "sync", "--url", &plain])[0]["status"],
+        "unchanged"
+    );
+    assert_eq!(imported_events(&dso), 2);
+
+    // 404, a corrupt zip, a size over the limit: clear errors, nothing lost;
+    // the good URL given with them is still synced (304 here).
+    let err = dso.fails(&[
+        "advisories",
+        "sync",
+        "--url",
+        &format!("{base}/missing.zip"),
+        "--url",
+        &format!("{base}/corrupt.zip"),
+        "--url",
+        &url,
+    ]);
+    assert!(
+        err.contains("/missing.zip: the server answered 404 Not Found"),
+        "{err}"
+    );
+    assert!(err.contains("/corrupt.zip: not a zip archive"), "{err}");
+    let err = dso.fails(&["advisories", "sync", "--url", &plain, "--max-mib", "0"]);
+    assert!(err.contains("over the limit of 0"), "{err}");
+    assert_eq!(imported_events(&dso), 2);
+    assert_eq!(
+        dso.json(&["advisories", "show", "GO-2020-0001"])["id"],
+        "GO-2020-0001"
+    );
+
+    // Plain http only to loopback; other schemes never.
+    let err = dso.fails(&["advisories", "sync", "--url", "http://example.com/all.zip"]);
+    assert!(err.contains("only to a loopback host"), "{err}");
+    let err = dso.fails(&["advisories", "sync", "--url", "ftp://127.0.0.1/all.zip"]);
+    assert!(err.contains("unsupported scheme `ftp`"), "{err}");
+}
