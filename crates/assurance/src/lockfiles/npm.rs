@@ -66,10 +66,9 @@ fn non_registry_source(spec: &str) -> Option<String> {
         Some(spec.to_owned())
     } else if spec.starts_with("git:") {
         Some(format!("git+{spec}"))
-    } else if let Some(repo) = spec.strip_prefix("github:") {
-        Some(format!("git+https://github.com/{repo}"))
     } else {
-        None
+        spec.strip_prefix("github:")
+            .map(|repo| format!("git+https://github.com/{repo}"))
     }
 }
 
