@@ -172,6 +172,7 @@ async fn import_loaded(
     let appended = tx.append(&[event]).await?;
     tx.commit().await?;
     sign_due_checkpoints(ctx, &appended).await?;
+    ctx.store.checkpoint_log().await?;
     Ok(summary)
 }
 

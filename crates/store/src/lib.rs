@@ -204,6 +204,22 @@ impl Store {
         Ok(true)
     }
 
+    /// After a large write (an advisory import): folds SQLite's write-ahead
+    /// log into the database file and empties it. A dso process exits
+    /// without closing its pool, so the next process to open the database
+    /// rebuilds the log's index by reading the whole log: 10 MB after an
+    /// import of the RustSec database, paid by every later command until a
+    /// checkpoint. Best effort (readers may keep part of the log); nothing
+    /// to do on PostgreSQL.
+    pub async fn checkpoint_log(&self) -> Result<(), StoreError> {
+        if let Pool::Sqlite(pool) = &self.pool {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Reverts every migration (used by the reversibility test and `dso` maintenance).
     pub async fn migrate_down_all(&self) -> Result<(), StoreError> {
         match &self.pool {

@@ -667,3 +667,13 @@ fn advisories_sync_downloads_conditionally_and_keeps_the_database_on_errors() {
     let err = dso.fails(&["advisories", "sync", "--url", "ftp://127.0.0.1/all.zip"]);
     assert!(err.contains("unsupported scheme `ftp`"), "{err}");
 }
+
+#[test]
+fn advisory_import_leaves_no_large_write_ahead_log() {
+    let dso = with_advisories();
+    let wal = dso.db_path().with_extension("db-wal");
+    let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    // Without the checkpoint the import's pages stay in the log (the
+    // process exits without closing its connections).
+    assert_eq!(size, 0, "the import's log is folded into the database");
+}
