@@ -81,8 +81,11 @@ fn check_user_name(name: &str) -> Result<(), AppError> {
 pub(crate) async fn load_policy(store: &Store) -> Result<Policy, AppError> {
     match store.rbac_policy().await? {
         None => Ok(Policy::default_set()),
-        Some((version, text)) => Policy::parse(&format!("rbac policy version {version}"), &text)
-            .map_err(AppError::Policy),
+        // Validated by `set_policy` before it was stored.
+        Some((version, text)) => {
+            Policy::parse_validated(&format!("rbac policy version {version}"), &text)
+                .map_err(AppError::Policy)
+        }
     }
 }
 

@@ -14,10 +14,10 @@ use dso_assurance::advisories::{Advisory, InputError};
 use dso_assurance::findings::vex::{self, Statement, VexStatus};
 use dso_assurance::findings::{self, Finding, Known, Status, reconcile, short_id};
 use dso_assurance::lockfiles::{self, LockKind, Package};
-use dso_assurance::sca::{Index, ScaFinding};
+use dso_assurance::sca::{Index, NotMatched, ScaFinding, Target};
 use dso_assurance::versions::Ecosystem;
 use dso_audit::NewEvent;
-use dso_store::{AdvisoryRecordRow, AdvisoryRow, AppendedEntry, VexRow};
+use dso_store::{AdvisoryRecordRow, AdvisoryRow, AdvisorySourceRow, AppendedEntry, VexRow};
 pub use dso_store::{FindingQuery, FindingRow};
 use serde::Serialize;
 
@@ -74,13 +74,30 @@ pub struct ImportSummary {
 /// replace earlier records with the same id, withdrawn ids are removed, and
 /// the merged view is rebuilt over every record held.
 pub async fn import_advisories(ctx: &Context, path: &Path) -> Result<ImportSummary, AppError> {
+    authorize_advisory_import(ctx).await?;
+    let loaded = load_path(path).map_err(input)?;
+    import_loaded(ctx, path.display().to_string(), loaded, None).await
+}
+
+async fn authorize_advisory_import(ctx: &Context) -> Result<(), AppError> {
     crate::access::authorize(
         ctx,
         dso_governance::rbac::Action::FindingTriage,
         &dso_governance::rbac::Resource::kind("advisories"),
     )
     .await?;
-    let loaded = load_path(path).map_err(input)?;
+    Ok(())
+}
+
+/// Stores loaded advisory records and rebuilds the merged view, with one
+/// `advisories.imported` event; `fetched` (a sync's validators) is written
+/// in the same transaction.
+async fn import_loaded(
+    ctx: &Context,
+    source: String,
+    loaded: dso_assurance::advisories::load::Loaded,
+    fetched: Option<AdvisorySourceRow>,
+) -> Result<ImportSummary, AppError> {
     let mut by_id: BTreeMap<String, Advisory> = BTreeMap::new();
     for r in ctx.store.advisory_records().await? {
         if let Ok(a) = serde_json::from_str::<Advisory>(&r.data) {
@@ -126,7 +143,7 @@ pub async fn import_advisories(ctx: &Context, path: &Path) -> Result<ImportSumma
         })
         .collect();
     let summary = ImportSummary {
-        source: path.display().to_string(),
+        source,
         files: loaded.files,
         records: loaded.advisories.len(),
         withdrawn: loaded.withdrawn.len(),
@@ -149,10 +166,252 @@ pub async fn import_advisories(ctx: &Context, path: &Path) -> Result<ImportSumma
     tx.put_advisory_records(&new_rows, &loaded.withdrawn)
         .await?;
     tx.replace_advisories(&rows).await?;
+    if let Some(row) = &fetched {
+        tx.put_advisory_source(row).await?;
+    }
     let appended = tx.append(&[event]).await?;
     tx.commit().await?;
     sign_due_checkpoints(ctx, &appended).await?;
+    ctx.store.checkpoint_log().await?;
     Ok(summary)
+}
+
+/// The default size limit of one download of `dso advisories sync` (MiB).
+pub const SYNC_DEFAULT_MAX_MIB: u64 = 1024;
+
+/// What `dso advisories sync` did with one URL.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncOutcome {
+    pub url: String,
+    /// `imported`; `not_modified` (the server answered 304 to the
+    /// conditional GET); `unchanged` (the same bytes as the last import).
+    pub status: &'static str,
+    /// Bytes downloaded (0 when not modified).
+    pub bytes: u64,
+    pub import: Option<ImportSummary>,
+}
+
+/// Downloads an osv.dev-style `all.zip` from `url` and imports it like
+/// `dso advisories import` does (same merge and alias rules).
+///
+/// HTTPS only (plain HTTP only to a loopback host, for tests and local
+/// mirrors); redirects must stay on HTTPS. The GET is conditional on the
+/// ETag / Last-Modified the server sent last time, so an unchanged source is
+/// neither downloaded nor imported again; a source whose bytes did not
+/// change is not imported again either. The body streams to a temporary
+/// file and may not exceed `max_bytes`. A download that fails (status, size,
+/// network) or is not a zip archive changes nothing stored.
+pub async fn sync_advisories(
+    ctx: &Context,
+    url: &str,
+    max_bytes: u64,
+) -> Result<SyncOutcome, AppError> {
+    authorize_advisory_import(ctx).await?;
+    check_sync_url(url)?;
+    let prior = ctx.store.advisory_source(url).await?;
+    let fetch_url = url.to_owned();
+    let validators = prior.clone();
+    let fetched =
+        tokio::task::spawn_blocking(move || download(&fetch_url, validators.as_ref(), max_bytes))
+            .await
+            .map_err(|e| AppError::Input {
+                location: url.to_owned(),
+                message: format!("the download task failed: {e}"),
+            })??;
+    let Some(fetched) = fetched else {
+        return Ok(SyncOutcome {
+            url: url.to_owned(),
+            status: "not_modified",
+            bytes: 0,
+            import: None,
+        });
+    };
+    let row = AdvisorySourceRow {
+        url: url.to_owned(),
+        etag: fetched.etag,
+        last_modified: fetched.last_modified,
+        sha256: fetched.sha256,
+        bytes: i64::try_from(fetched.bytes).unwrap_or(i64::MAX),
+        fetched_at: now(),
+    };
+    if prior.as_ref().is_some_and(|p| p.sha256 == row.sha256) {
+        // Same bytes as last time (a server without validators): remember
+        // the new validators, import nothing.
+        let mut tx = ctx.store.begin_write().await?;
+        tx.put_advisory_source(&row).await?;
+        tx.commit().await?;
+        return Ok(SyncOutcome {
+            url: url.to_owned(),
+            status: "unchanged",
+            bytes: fetched.bytes,
+            import: None,
+        });
+    }
+    let mut loaded = dso_assurance::advisories::load::Loaded::default();
+    let file = fetched.file.reopen().map_err(|source| AppError::Read {
+        path: fetched.file.path().to_owned(),
+        source,
+    })?;
+    dso_assurance::advisories::load::load_zip(url, std::io::BufReader::new(file), &mut loaded)
+        .map_err(input)?;
+    let import = import_loaded(ctx, url.to_owned(), loaded, Some(row)).await?;
+    Ok(SyncOutcome {
+        url: url.to_owned(),
+        status: "imported",
+        bytes: fetched.bytes,
+        import: Some(import),
+    })
+}
+
+/// Refuses anything but `https://`, and `http://` to a loopback host.
+fn check_sync_url(url: &str) -> Result<(), AppError> {
+    let bad = |message: String| AppError::Input {
+        location: url.to_owned(),
+        message,
+    };
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| bad("not a URL (expected https://HOST/PATH)".into()))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        host_port.split(':').next().unwrap_or_default()
+    };
+    if host.is_empty() {
+        return Err(bad("the URL has no host".into()));
+    }
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" => Ok(()),
+        "http" if is_loopback(host) => Ok(()),
+        "http" => Err(bad(
+            "plain http is allowed only to a loopback host (localhost, 127.0.0.1, [::1]); use https"
+                .into(),
+        )),
+        other => Err(bad(format!("unsupported scheme `{other}` (use https)"))),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A completed download.
+struct Fetched {
+    file: tempfile::NamedTempFile,
+    bytes: u64,
+    sha256: String,
+    etag: Option<String>,
+    last_modified: Option<String>,
+}
+
+/// GETs `url` into a temporary file (`None`: 304 Not Modified).
+fn download(
+    url: &str,
+    prior: Option<&AdvisorySourceRow>,
+    max_bytes: u64,
+) -> Result<Option<Fetched>, AppError> {
+    use sha2::Digest as _;
+    use std::io::{Read as _, Write as _};
+    let fail = |message: String| AppError::Input {
+        location: url.to_owned(),
+        message,
+    };
+    let https = url.to_ascii_lowercase().starts_with("https://");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .https_only(https)
+        .max_redirects(if https { 5 } else { 0 })
+        .timeout_connect(Some(std::time::Duration::from_secs(30)))
+        .timeout_recv_response(Some(std::time::Duration::from_secs(60)))
+        .timeout_recv_body(Some(std::time::Duration::from_secs(60 * 30)))
+        .user_agent(concat!("dso/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into();
+    let mut request = agent.get(url);
+    if let Some(p) = prior {
+        if let Some(etag) = &p.etag {
+            request = request.header("If-None-Match", etag);
+        }
+        if let Some(lm) = &p.last_modified {
+            request = request.header("If-Modified-Since", lm);
+        }
+    }
+    let mut response = request
+        .call()
+        .map_err(|e| fail(format!("download failed: {e}")))?;
+    let status = response.status();
+    if status.as_u16() == 304 {
+        return Ok(None);
+    }
+    if !status.is_success() {
+        return Err(fail(format!(
+            "the server answered {} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or_default()
+        )));
+    }
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let etag = header("etag");
+    let last_modified = header("last-modified");
+    if let Some(len) = response.body().content_length()
+        && len > max_bytes
+    {
+        return Err(fail(format!(
+            "the file is {len} bytes, over the limit of {max_bytes} (raise --max-mib)"
+        )));
+    }
+    let mut file = tempfile::NamedTempFile::new().map_err(|source| AppError::Write {
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    let mut reader = response.body_mut().with_config().limit(max_bytes).reader();
+    let mut hasher = sha2::Sha256::new();
+    let mut bytes = 0u64;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                let message = if e.to_string().contains("limit") {
+                    format!("the download exceeds the limit of {max_bytes} bytes (raise --max-mib)")
+                } else {
+                    format!("download failed after {bytes} bytes: {e}")
+                };
+                return Err(fail(message));
+            }
+        };
+        hasher.update(&buf[..n]);
+        file.write_all(&buf[..n])
+            .map_err(|source| AppError::Write {
+                path: file.path().to_owned(),
+                source,
+            })?;
+        bytes += n as u64;
+    }
+    file.flush().map_err(|source| AppError::Write {
+        path: file.path().to_owned(),
+        source,
+    })?;
+    Ok(Some(Fetched {
+        file,
+        bytes,
+        sha256: hex::encode(hasher.finalize()),
+        etag,
+        last_modified,
+    }))
 }
 
 /// The advisory with `id` as its id or one of its aliases.
@@ -207,6 +466,8 @@ pub struct ScaReport {
     pub packages: usize,
     pub advisories: i64,
     pub findings: Vec<ScaFinding>,
+    /// Packages not matched by version (built from git or a local path), with why.
+    pub not_matched: Vec<NotMatched>,
     /// Findings a VEX `not_affected` statement suppresses (not in `findings`).
     pub suppressed: Vec<Suppressed>,
     pub stored: Option<RecordSummary>,
@@ -220,13 +481,16 @@ pub struct Suppressed {
 }
 
 /// Options of a composition scan.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ScaOptions {
     pub path: PathBuf,
     /// Store the findings (and fix the scope's absent ones).
     pub store: bool,
     /// Scan the packages of this SBOM instead of the lockfiles under `path`.
     pub sbom: Option<PathBuf>,
+    /// The platform: advisories limited to other operating systems or
+    /// architectures do not match (default: every platform, as cargo-audit).
+    pub target: Target,
 }
 
 /// Matches packages against the stored advisories (only the advisories
@@ -234,6 +498,7 @@ pub struct ScaOptions {
 pub async fn match_packages(
     ctx: &Context,
     packages: &[Package],
+    target: &Target,
 ) -> Result<Vec<ScaFinding>, AppError> {
     let mut by_eco: HashMap<Ecosystem, HashSet<String>> = HashMap::new();
     for p in packages {
@@ -260,7 +525,7 @@ pub async fn match_packages(
             advisories.push(a);
         }
     }
-    Ok(Index::new(advisories).scan(packages))
+    Ok(Index::new(advisories).scan_for(packages, target))
 }
 
 /// Reads every lockfile under `path`; unreadable or malformed ones are
@@ -408,7 +673,7 @@ pub async fn scan_sca(ctx: &Context, options: &ScaOptions) -> Result<ScaReport, 
         }
         None => read_tree(&options.path),
     };
-    let (findings, suppressed) = sca_match(ctx, &packages).await?;
+    let (findings, suppressed) = sca_match(ctx, &packages, &options.target).await?;
     let stored = if options.store {
         let scope = format!(
             "sca:{}{}",
@@ -429,6 +694,7 @@ pub async fn scan_sca(ctx: &Context, options: &ScaOptions) -> Result<ScaReport, 
         packages: packages.len(),
         advisories: ctx.store.count_advisories().await?,
         findings,
+        not_matched: dso_assurance::sca::not_matched(&packages),
         suppressed,
         stored,
     })
@@ -439,8 +705,9 @@ pub async fn scan_sca(ctx: &Context, options: &ScaOptions) -> Result<ScaReport, 
 pub async fn sca_match(
     ctx: &Context,
     packages: &[Package],
+    target: &dso_assurance::sca::Target,
 ) -> Result<(Vec<ScaFinding>, Vec<Suppressed>), AppError> {
-    let all = match_packages(ctx, packages).await?;
+    let all = match_packages(ctx, packages, target).await?;
     let statements = vex_statements(ctx).await?;
     let mut findings = Vec::new();
     let mut suppressed = Vec::new();

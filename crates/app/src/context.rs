@@ -45,12 +45,13 @@ impl Context {
         )?)
     }
 
-    /// Finds the workspace, opens (and migrates) its database and reads its key.
+    /// Finds the workspace, opens its database (migrating it when its schema
+    /// is behind this build) and reads its key.
     pub async fn open(options: &OpenOptions) -> Result<Context, AppError> {
         let workspace = Workspace::discover(options.workspace.as_deref(), &options.cwd)?;
         let url = workspace.database_url(options.database_url.as_deref());
         let store = Store::connect(&url).await?;
-        store.migrate().await?;
+        store.migrate_if_behind().await?;
         let key = workspace::read_key(&workspace.key_path())?;
         let owner = workspace.config.workspace.owner.clone();
         let policy = crate::access::load_policy(&store).await?;

@@ -25,6 +25,26 @@ pub enum AdvisoriesCommand {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Download OSV zip archives (osv.dev's `all.zip` layout, e.g.
+    /// https://osv-vulnerabilities.storage.googleapis.com/crates.io/all.zip)
+    /// and import them as `import` does.
+    ///
+    /// HTTPS only (plain http only to localhost/127.0.0.1/[::1]). The ETag
+    /// and Last-Modified of each URL are remembered: the next sync asks the
+    /// server for changes only, and an unchanged source is not imported
+    /// again. A failed download, or a file that is not a zip archive,
+    /// changes nothing; the other URLs are still synced, and the command
+    /// exits 1.
+    Sync {
+        /// An OSV zip to fetch (repeat for several).
+        #[arg(long = "url", value_name = "URL", required = true)]
+        urls: Vec<String>,
+        /// Refuse a download larger than this many MiB.
+        #[arg(long, value_name = "MIB", default_value_t = uc::SYNC_DEFAULT_MAX_MIB)]
+        max_mib: u64,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Show one advisory, by its id or any alias (CVE-..., GHSA-...).
     Show {
         id: String,
@@ -55,6 +75,16 @@ pub enum ScanCommand {
         /// Scan the packages of a CycloneDX (1.4-1.6) or SPDX 2.3 JSON SBOM instead.
         #[arg(long, value_name = "FILE", conflicts_with = "path")]
         sbom: Option<PathBuf>,
+        /// Only report advisories that apply on this operating system
+        /// (Rust's target_os names: linux, windows, macos...). By default,
+        /// as cargo-audit, advisories limited to some platforms are reported
+        /// with the limit shown.
+        #[arg(long, value_name = "OS")]
+        target_os: Option<String>,
+        /// Only report advisories that apply on this CPU architecture
+        /// (Rust's target_arch names: x86_64, x86, aarch64...).
+        #[arg(long, value_name = "ARCH")]
+        target_arch: Option<String>,
     },
 }
 
@@ -191,6 +221,54 @@ pub async fn run_advisories(
                 }
             }
         }
+        AdvisoriesCommand::Sync {
+            urls,
+            max_mib,
+            format,
+        } => {
+            let mut outcomes = Vec::new();
+            let mut failed = false;
+            for url in &urls {
+                match uc::sync_advisories(&ctx, url, max_mib.saturating_mul(1 << 20)).await {
+                    Ok(o) => {
+                        if format == Format::Table {
+                            match &o.import {
+                                Some(s) => println!(
+                                    "{}: imported {} records from {} files ({} bytes, {} withdrawn ignored); {} vulnerabilities in the database",
+                                    o.url, s.records, s.files, o.bytes, s.withdrawn, s.advisories
+                                ),
+                                None if o.status == "not_modified" => {
+                                    println!("{}: not modified since the last sync", o.url)
+                                }
+                                None => println!(
+                                    "{}: unchanged since the last sync ({} bytes, same digest)",
+                                    o.url, o.bytes
+                                ),
+                            }
+                            if let Some(s) = &o.import
+                                && !s.skipped.is_empty()
+                            {
+                                eprintln!("skipped {} files:", s.skipped.len());
+                                for line in &s.skipped {
+                                    eprintln!("  {line}");
+                                }
+                            }
+                        }
+                        outcomes.push(o);
+                    }
+                    Err(e) => {
+                        failed = true;
+                        eprintln!("{:?}", report(e));
+                    }
+                }
+            }
+            if format == Format::Json {
+                println!("{}", json(&outcomes));
+            }
+            if failed {
+                return Ok(ExitCode::from(1));
+            }
+        }
         AdvisoriesCommand::Show { id, format } => {
             let a = uc::show_advisory(&ctx, &id).await.map_err(report)?;
             match format {
@@ -256,6 +334,8 @@ pub async fn run_scan(options: &OpenOptions, command: ScanCommand) -> miette::Re
             no_store,
             fail_on,
             sbom,
+            target_os,
+            target_arch,
         } => {
             let threshold = match fail_on.as_deref() {
                 None => None,
@@ -272,6 +352,10 @@ pub async fn run_scan(options: &OpenOptions, command: ScanCommand) -> miette::Re
                     path,
                     store: !no_store,
                     sbom,
+                    target: dso_assurance::sca::Target {
+                        os: target_os,
+                        arch: target_arch,
+                    },
                 },
             )
             .await
@@ -301,6 +385,7 @@ pub async fn run_scan(options: &OpenOptions, command: ScanCommand) -> miette::Re
                                     None => f.severity.as_str().to_owned(),
                                 },
                                 "fixed": f.fixed,
+                                "platforms": f.os.iter().chain(&f.arch).cloned().collect::<Vec<_>>().join(", "),
                                 "file": match f.line {
                                     Some(l) => format!("{}:{l}", f.file),
                                     None => f.file.clone(),
@@ -318,6 +403,7 @@ pub async fn run_scan(options: &OpenOptions, command: ScanCommand) -> miette::Re
                             "aliases",
                             "severity",
                             "fixed",
+                            "platforms",
                             "file",
                         ],
                         &rows,
@@ -328,6 +414,18 @@ pub async fn run_scan(options: &OpenOptions, command: ScanCommand) -> miette::Re
                         report_.files.len(),
                         report_.advisories
                     );
+                    for n in &report_.not_matched {
+                        println!(
+                            "not matched: {} {} ({}): {}",
+                            n.package,
+                            n.version,
+                            match n.line {
+                                Some(l) => format!("{}:{l}", n.file),
+                                None => n.file.clone(),
+                            },
+                            n.reason
+                        );
+                    }
                     for s in &report_.suppressed {
                         println!(
                             "suppressed: {} {} {} ({})",

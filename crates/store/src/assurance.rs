@@ -38,6 +38,18 @@ pub struct AdvisoryRow {
     pub packages: Vec<(String, String)>,
 }
 
+/// An advisory source `dso advisories sync` fetched: the validators the
+/// server sent (for the next conditional GET) and the digest imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdvisorySourceRow {
+    pub url: String,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub sha256: String,
+    pub bytes: i64,
+    pub fetched_at: String,
+}
+
 /// One finding and its triage state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FindingRow {
@@ -112,6 +124,33 @@ impl Store {
             .into_iter()
             .map(|(id, source, data)| AdvisoryRecordRow { id, source, data })
             .collect())
+    }
+
+    /// What the last sync of `url` fetched, if it was ever synced.
+    pub async fn advisory_source(
+        &self,
+        url: &str,
+    ) -> Result<Option<AdvisorySourceRow>, StoreError> {
+        type Row = (String, Option<String>, Option<String>, String, i64, String);
+        let row: Option<Row> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT url, etag, last_modified, sha256, bytes, fetched_at \
+                 FROM advisory_sources WHERE url = $1",
+            )
+            .bind(url)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.map(
+            |(url, etag, last_modified, sha256, bytes, fetched_at)| AdvisorySourceRow {
+                url,
+                etag,
+                last_modified,
+                sha256,
+                bytes,
+                fetched_at,
+            },
+        ))
     }
 
     /// Number of merged advisories.
@@ -268,6 +307,27 @@ impl WriteTx {
                 .execute(&mut *conn)
                 .await?;
             }
+        });
+        Ok(())
+    }
+
+    /// Records what a sync of `row.url` fetched (replacing the last one).
+    pub async fn put_advisory_source(&mut self, row: &AdvisorySourceRow) -> Result<(), StoreError> {
+        with_tx!(self, conn => {
+            sqlx::query(
+                "INSERT INTO advisory_sources (url, etag, last_modified, sha256, bytes, fetched_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (url) DO UPDATE \
+                 SET etag = excluded.etag, last_modified = excluded.last_modified, \
+                 sha256 = excluded.sha256, bytes = excluded.bytes, fetched_at = excluded.fetched_at",
+            )
+            .bind(&row.url)
+            .bind(&row.etag)
+            .bind(&row.last_modified)
+            .bind(&row.sha256)
+            .bind(row.bytes)
+            .bind(&row.fetched_at)
+            .execute(&mut *conn)
+            .await?;
         });
         Ok(())
     }

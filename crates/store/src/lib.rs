@@ -28,7 +28,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use assurance::{AdvisoryRecordRow, AdvisoryRow, FindingQuery, FindingRow, VexRow};
+pub use assurance::{
+    AdvisoryRecordRow, AdvisoryRow, AdvisorySourceRow, FindingQuery, FindingRow, VexRow,
+};
 pub use events::{AppendedEntry, EventQuery};
 pub use evidence::{GateDecisionRecord, NewGateDecision, RunSbomRecord};
 pub use governance::{
@@ -160,6 +162,60 @@ impl Store {
         match &self.pool {
             Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
             Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Brings the schema up to date only when it is behind; returns whether
+    /// the migrator ran.
+    ///
+    /// One query reads how many migrations were applied successfully and the
+    /// highest version. When both equal this build's migrations, nothing else
+    /// is done: every command that opens a workspace pays this one query
+    /// instead of the migrator (which takes a lock and lists and checksums
+    /// every applied migration). Otherwise (a new, older, half-migrated or
+    /// newer database) the full migrator runs and reports what is wrong.
+    /// The checksums of applied migrations are therefore checked only when
+    /// the schema changes (and by [`Store::migrate`], which `dso init` runs).
+    pub async fn migrate_if_behind(&self) -> Result<bool, StoreError> {
+        let migrator = match &self.pool {
+            Pool::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Pool::Postgres(_) => &POSTGRES_MIGRATIONS,
+        };
+        let ups = || {
+            migrator
+                .iter()
+                .filter(|m| m.migration_type.is_up_migration())
+        };
+        let expected_count = ups().count() as i64;
+        let expected_max = ups().map(|m| m.version).max();
+        let applied: Result<(i64, Option<i64>), sqlx::Error> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT COUNT(*), MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(pool)
+                .await
+        });
+        if let Ok((count, max)) = applied
+            && count == expected_count
+            && max == expected_max
+        {
+            return Ok(false);
+        }
+        self.migrate().await?;
+        Ok(true)
+    }
+
+    /// After a large write (an advisory import): folds SQLite's write-ahead
+    /// log into the database file and empties it. A dso process exits
+    /// without closing its pool, so the next process to open the database
+    /// rebuilds the log's index by reading the whole log: 10 MB after an
+    /// import of the RustSec database, paid by every later command until a
+    /// checkpoint. Best effort (readers may keep part of the log); nothing
+    /// to do on PostgreSQL.
+    pub async fn checkpoint_log(&self) -> Result<(), StoreError> {
+        if let Pool::Sqlite(pool) = &self.pool {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(pool)
+                .await?;
         }
         Ok(())
     }

@@ -132,6 +132,15 @@ pub struct Affected {
     /// RustSec requirement lists, kept as written (Cargo requirement syntax).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cargo: Option<CargoReqs>,
+    /// Operating systems the vulnerability is limited to (RustSec
+    /// `affected.os`, OSV `ecosystem_specific.affects.os`: `windows`,
+    /// `linux`...); empty means every one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub os: Vec<String>,
+    /// CPU architectures it is limited to (`x86`, `x86_64`, `aarch64`...);
+    /// empty means every one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub arch: Vec<String>,
 }
 
 /// RustSec's `[versions]`: a version is affected unless it satisfies a

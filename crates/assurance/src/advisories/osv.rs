@@ -65,6 +65,7 @@ pub struct OsvAffected {
     #[serde(default)]
     pub severity: Option<Vec<OsvSeverity>>,
     pub database_specific: Option<serde_json::Value>,
+    pub ecosystem_specific: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -193,6 +194,8 @@ pub fn convert(file: &str, r: OsvRecord) -> Result<Parsed, InputError> {
             ranges,
             versions: a.versions.iter().flatten().map(|v| v.0.clone()).collect(),
             cargo: None,
+            os: affects(&a.ecosystem_specific, "os"),
+            arch: affects(&a.ecosystem_specific, "arch"),
         });
     }
     let mut cwes = Vec::new();
@@ -226,4 +229,20 @@ pub fn convert(file: &str, r: OsvRecord) -> Result<Parsed, InputError> {
     };
     advisory.score();
     Ok(Parsed::Advisory(Box::new(advisory)))
+}
+
+/// `ecosystem_specific.affects.<key>` (RustSec's platform limits as osv.dev
+/// exports them): the listed names, empty when absent.
+fn affects(ecosystem_specific: &Option<serde_json::Value>, key: &str) -> Vec<String> {
+    ecosystem_specific
+        .as_ref()
+        .and_then(|v| v.get("affects"))
+        .and_then(|v| v.get(key))
+        .and_then(|v| v.as_array())
+        .map(|list| {
+            list.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -15,6 +15,17 @@ use crate::versions::Ecosystem;
 struct Front {
     advisory: Meta,
     versions: Versions,
+    #[serde(default)]
+    affected: Option<Platforms>,
+}
+
+/// `[affected]`: the platforms (and functions) the advisory is limited to.
+#[derive(Debug, Default, Deserialize)]
+struct Platforms {
+    #[serde(default)]
+    os: Vec<String>,
+    #[serde(default)]
+    arch: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,6 +99,7 @@ pub fn parse(file: &str, text: &str, toolchain: bool) -> Result<Parsed, InputErr
     } else {
         Ecosystem::CratesIo
     };
+    let platforms = parsed.affected.unwrap_or_default();
     let mut references: Vec<String> = m.url.into_iter().collect();
     references.extend(m.references);
     let mut advisory = Advisory {
@@ -111,6 +123,8 @@ pub fn parse(file: &str, text: &str, toolchain: bool) -> Result<Parsed, InputErr
                 patched: parsed.versions.patched,
                 unaffected: parsed.versions.unaffected,
             }),
+            os: platforms.os,
+            arch: platforms.arch,
         }],
         references,
         sources: vec![file.to_owned()],

@@ -70,7 +70,7 @@ fn pypa_yaml_and_go_json_are_read_and_withdrawn_ignored() {
 
     let go = load_path(&data("go")).expect("fixture");
     assert_eq!(go.withdrawn, vec!["GO-2022-0617".to_owned()]);
-    assert_eq!(go.advisories.len(), 4);
+    assert_eq!(go.advisories.len(), 5);
     let gin = go
         .advisories
         .iter()
@@ -176,4 +176,28 @@ fn a_zip_of_osv_files_loads_like_a_directory() {
     assert_eq!(loaded.withdrawn.len(), 1);
     assert_eq!(loaded.skipped.len(), 1);
     assert!(loaded.skipped[0].file.ends_with("all.zip!broken.json"));
+}
+
+#[test]
+fn platform_limits_are_read_from_rustsec_and_osv() {
+    let loaded = load_path(&data("rustsec")).expect("fixture");
+    let atty = loaded
+        .advisories
+        .iter()
+        .find(|a| a.id == "RUSTSEC-2021-0145")
+        .expect("atty's windows-only advisory");
+    assert_eq!(atty.affected[0].os, vec!["windows".to_owned()]);
+    assert!(atty.affected[0].arch.is_empty());
+    // osv.dev's export of RustSec writes them under ecosystem_specific.affects.
+    let osv = r#"{"id": "RUSTSEC-2021-0145", "affected": [{
+        "package": {"ecosystem": "crates.io", "name": "atty"},
+        "ranges": [{"type": "SEMVER", "events": [{"introduced": "0.0.0-0"}]}],
+        "ecosystem_specific": {"affects": {"arch": ["x86"], "os": ["windows"], "functions": []}}
+    }]}"#;
+    let parsed = super::osv::parse_json("RUSTSEC-2021-0145.json", osv).expect("parses");
+    let Some(super::osv::Parsed::Advisory(a)) = parsed.into_iter().next() else {
+        panic!("an advisory");
+    };
+    assert_eq!(a.affected[0].os, vec!["windows".to_owned()]);
+    assert_eq!(a.affected[0].arch, vec!["x86".to_owned()]);
 }

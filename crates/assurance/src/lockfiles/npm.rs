@@ -25,6 +25,7 @@ struct Entry {
     name: Option<String>,
     version: Option<String>,
     integrity: Option<String>,
+    resolved: Option<String>,
     #[serde(default)]
     link: bool,
     #[serde(default)]
@@ -56,7 +57,27 @@ fn integrity(value: &str) -> Option<(String, String)> {
     Some((alg.to_owned(), hex::encode(bytes)))
 }
 
+/// Where a `resolved` URL or a v1 `version` spec says a package comes from
+/// when that is not the registry: `git+...` for git (`git+https:`,
+/// `git+ssh:`, `git:`, `github:`), `file:...` for a local folder or tarball;
+/// `None` for a registry tarball.
+fn non_registry_source(spec: &str) -> Option<String> {
+    if spec.starts_with("git+") || spec.starts_with("file:") || spec.starts_with("link:") {
+        Some(spec.to_owned())
+    } else if spec.starts_with("git:") {
+        Some(format!("git+{spec}"))
+    } else {
+        spec.strip_prefix("github:")
+            .map(|repo| format!("git+https://github.com/{repo}"))
+    }
+}
+
 /// `package-lock.json` / `npm-shrinkwrap.json`, any lockfile version.
+///
+/// Packages installed from git or from a local folder (`resolved` or a v1
+/// `version` of `git+...`, `github:...`, `file:...`, and `link` entries
+/// whose target has a version) keep that origin in [`Package::source`], so
+/// that scans do not match registry advisories against them.
 pub fn parse_package_lock(file: &str, text: &str) -> Result<Vec<Package>, InputError> {
     let lock: PackageLock = from_json(file, text)?;
     let mut out = Vec::new();
@@ -66,13 +87,23 @@ pub fn parse_package_lock(file: &str, text: &str) -> Result<Vec<Package>, InputE
             let Some(idx) = key.rfind("node_modules/") else {
                 continue;
             };
-            if e.link {
-                continue;
-            }
             let name = e
                 .name
                 .clone()
                 .unwrap_or_else(|| key[idx + "node_modules/".len()..].to_owned());
+            if e.link {
+                // A symlink to a folder of the project (a workspace member or
+                // a `file:` dependency): its version is the target's, if any.
+                let Some(target) = e.resolved.as_deref().filter(|t| !t.is_empty()) else {
+                    continue;
+                };
+                if let Some(version) = lock.packages.get(target).and_then(|t| t.version.as_ref()) {
+                    let mut p = Package::new(Ecosystem::Npm, &name, version, file);
+                    p.source = Some(format!("link:{target}"));
+                    out.push(p);
+                }
+                continue;
+            }
             let Some(version) = &e.version else {
                 return Err(
                     InputError::new(file, format!("package `{name}` has no version"))
@@ -80,6 +111,7 @@ pub fn parse_package_lock(file: &str, text: &str) -> Result<Vec<Package>, InputE
                 );
             };
             let mut p = Package::new(Ecosystem::Npm, &name, version, file);
+            p.source = e.resolved.as_deref().and_then(non_registry_source);
             p.hashes.extend(e.integrity.as_deref().and_then(integrity));
             p.dependencies = e.dependencies.keys().cloned().collect();
             if let Some(serde_json::Value::String(l)) = &e.license {
@@ -93,13 +125,14 @@ pub fn parse_package_lock(file: &str, text: &str) -> Result<Vec<Package>, InputE
         }
         fn walk(file: &str, deps: &BTreeMap<String, V1Entry>, out: &mut Vec<Package>) {
             for (name, e) in deps {
-                // `file:` and `link:` versions are local folders, not registry packages.
-                if !e.version.starts_with("file:") && !e.version.starts_with("link:") {
-                    let mut p = Package::new(Ecosystem::Npm, name, &e.version, file);
-                    p.hashes.extend(e.integrity.as_deref().and_then(integrity));
-                    p.dependencies = e.requires.keys().cloned().collect();
-                    out.push(p);
-                }
+                // A git dependency's version is `git+URL#commit` (or
+                // `github:owner/repo#commit`), a local one's `file:PATH`:
+                // kept as written, with that origin as its source.
+                let mut p = Package::new(Ecosystem::Npm, name, &e.version, file);
+                p.source = non_registry_source(&e.version);
+                p.hashes.extend(e.integrity.as_deref().and_then(integrity));
+                p.dependencies = e.requires.keys().cloned().collect();
+                out.push(p);
                 walk(file, &e.dependencies, out);
             }
         }

@@ -9,10 +9,22 @@ use serde::Deserialize;
 use super::{InputError, Package, from_json};
 use crate::versions::Ecosystem;
 
+/// The package name the Go vulnerability database uses for the standard library.
+pub const GO_STDLIB: &str = "stdlib";
+
 /// `go.mod`: `require` lines, single or in a block; `replace` directives
 /// with a version replace the required module.
+///
+/// The standard library is a package too (`stdlib`, as the Go vulndb names
+/// it), at the version of the `toolchain` directive when there is one, else
+/// of the `go` directive: both are the oldest Go the module may be built
+/// with, so a vulnerability fixed later is reported. `go 1.21` means release
+/// 1.21.0 and `go 1.21rc2` the pre-release 1.21.0-rc.2 (the vulndb's
+/// spelling); `toolchain default` and unreadable versions add no package.
 pub fn parse_go_mod(file: &str, text: &str) -> Result<Vec<Package>, InputError> {
     let mut required: Vec<Package> = Vec::new();
+    let mut go_version: Option<(String, usize)> = None;
+    let mut toolchain: Option<(String, usize)> = None;
     let mut replaces: HashMap<String, (String, String)> = HashMap::new();
     let mut block: Option<&str> = None;
     let mut saw_module = false;
@@ -37,7 +49,14 @@ pub fn parse_go_mod(file: &str, text: &str) -> Result<Vec<Package>, InputError> 
             "require" | "replace" => {
                 directive(file, verb, rest, idx + 1, &mut required, &mut replaces)?
             }
-            "go" | "toolchain" | "exclude" | "retract" | "godebug" | "tool" | "ignore" => {}
+            "go" => go_version = go_release(rest).map(|v| (v, idx + 1)),
+            "toolchain" => {
+                toolchain = rest
+                    .strip_prefix("go")
+                    .and_then(go_release)
+                    .map(|v| (v, idx + 1))
+            }
+            "exclude" | "retract" | "godebug" | "tool" | "ignore" => {}
             _ => {
                 return Err(
                     InputError::new(file, format!("unknown directive `{verb}`")).at_line(idx + 1)
@@ -56,7 +75,42 @@ pub fn parse_go_mod(file: &str, text: &str) -> Result<Vec<Package>, InputError> 
             p.version = version.clone();
         }
     }
+    if let Some((version, line)) = toolchain.or(go_version) {
+        required.push(Package::new(Ecosystem::Go, GO_STDLIB, &version, file).at(line));
+    }
     Ok(required)
+}
+
+/// A Go release as the vulndb writes it: `1.21` → `1.21.0`, `1.21.3` as is,
+/// `1.21rc2` → `1.21.0-rc.2`, `1.19beta1` → `1.19.0-beta.1`; `None` for
+/// anything else.
+pub fn go_release(text: &str) -> Option<String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| c.is_ascii_alphabetic())
+        .unwrap_or(text.len());
+    let (numbers, pre) = text.split_at(split);
+    let parts: Vec<&str> = numbers.split('.').collect();
+    if parts.is_empty()
+        || parts.len() > 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let mut release = parts.join(".");
+    for _ in parts.len()..3 {
+        release.push_str(".0");
+    }
+    if pre.is_empty() {
+        return Some(release);
+    }
+    let (word, n) = pre.split_at(pre.find(|c: char| c.is_ascii_digit())?);
+    if !matches!(word, "rc" | "beta") || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(format!("{release}-{word}.{n}"))
 }
 
 fn directive(

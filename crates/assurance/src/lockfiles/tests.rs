@@ -135,9 +135,14 @@ fn python_lockfiles() {
 #[test]
 fn go_maven_ruby_php() {
     let go = read("go.mod");
-    assert_eq!(go.len(), 1);
+    assert_eq!(go.len(), 2, "x/crypto and the standard library: {go:#?}");
     assert_eq!(go[0].name, "golang.org/x/crypto");
     assert_eq!(go[0].version, "0.0.0-20211117183948-ae814b36b871");
+    // `go 1.17` (line 3): the standard library, release 1.17.0.
+    assert_eq!(
+        (go[1].name.as_str(), go[1].version.as_str(), go[1].line),
+        ("stdlib", "1.17.0", Some(3))
+    );
     let sum = read("go.sum");
     assert_eq!(sum.len(), 1, "the /go.mod line is not a build dependency");
     let pom = read("handwritten/maven/pom.xml");
@@ -265,4 +270,41 @@ fn cargo_lock_fast_path_agrees_with_the_toml_parser() {
             (&b.name, &b.version, &b.hashes, &b.dependencies, &b.source)
         );
     }
+}
+
+#[test]
+fn go_directive_and_toolchain_give_the_standard_library_version() {
+    use super::other::{go_release, parse_go_mod};
+    for (text, want) in [
+        ("1.21", Some("1.21.0")),
+        ("1.21.3", Some("1.21.3")),
+        ("1.21rc2", Some("1.21.0-rc.2")),
+        ("1.19beta1", Some("1.19.0-beta.1")),
+        ("1", Some("1.0.0")),
+        ("default", None),
+        ("1.21.x", None),
+        ("1.2.3.4", None),
+        ("1.21alpha1", None),
+        ("", None),
+    ] {
+        assert_eq!(go_release(text).as_deref(), want, "{text:?}");
+    }
+    let stdlib = |text: &str| {
+        parse_go_mod("go.mod", text)
+            .expect("parses")
+            .into_iter()
+            .find(|p| p.name == "stdlib")
+            .map(|p| (p.version, p.line))
+    };
+    // The toolchain directive, when present, wins over the go directive.
+    assert_eq!(
+        stdlib("module m\n\ngo 1.21\n\ntoolchain go1.22.4\n"),
+        Some(("1.22.4".into(), Some(5)))
+    );
+    assert_eq!(
+        stdlib("module m\ngo 1.20\ntoolchain default\n"),
+        Some(("1.20.0".into(), Some(2)))
+    );
+    // No go directive: no standard library version is known.
+    assert_eq!(stdlib("module m\n"), None);
 }

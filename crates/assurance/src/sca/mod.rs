@@ -13,6 +13,18 @@
 //! ([`crate::versions::compare`]); a version that cannot be compared never
 //! matches a range (it is reported by the caller as unknown, not as safe or
 //! affected). GIT ranges name commits, not releases, and are not evaluated.
+//!
+//! Packages built from a git checkout or a local path (Cargo `git+`/`path+`
+//! sources, npm `git+...`/`file:`/`link:` entries) are not registry releases:
+//! registry advisories are not matched against them by version; they are
+//! listed by [`not_matched`] with the reason.
+//!
+//! Platforms: an `affected` entry may be limited to some operating systems
+//! or CPU architectures (RustSec `[affected] os`/`arch`). Like cargo-audit,
+//! a scan reports such advisories whatever the platform, with the limits in
+//! the finding (`os`, `arch`), unless a [`Target`] is given: then an entry
+//! limited to other platforms does not match (cargo-audit's `--target-os`
+//! and `--target-arch`).
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -41,6 +53,74 @@ pub struct ScaFinding {
     /// RustSec informational kind (`unmaintained`, `unsound`, `notice`).
     pub informational: Option<String>,
     pub cwes: Vec<String>,
+    /// The operating systems the advisory is limited to (empty: all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub os: Vec<String>,
+    /// The CPU architectures the advisory is limited to (empty: all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub arch: Vec<String>,
+}
+
+/// The platform a scan is for; `None` fields match every platform.
+///
+/// Names are RustSec's (Rust's `target_os` / `target_arch` values:
+/// `linux`, `windows`, `macos`...; `x86_64`, `x86`, `aarch64`...), compared
+/// without regard to case.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Target {
+    pub os: Option<String>,
+    pub arch: Option<String>,
+}
+
+impl Target {
+    /// Whether an entry limited to `os` and `arch` (empty: any) applies.
+    pub fn admits(&self, entry: &Affected) -> bool {
+        let fits = |want: &Option<String>, list: &[String]| match want {
+            Some(w) if !list.is_empty() => list.iter().any(|x| x.eq_ignore_ascii_case(w)),
+            _ => true,
+        };
+        fits(&self.os, &entry.os) && fits(&self.arch, &entry.arch)
+    }
+}
+
+/// A package that was not matched against the advisories, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotMatched {
+    pub ecosystem: Ecosystem,
+    pub package: String,
+    pub version: String,
+    pub file: String,
+    pub line: Option<usize>,
+    /// Where it comes from (`git+https://...`, `file:../lib`...).
+    pub source: Option<String>,
+    pub reason: String,
+}
+
+/// The packages a scan does not match by version: those built from a git
+/// checkout or a local path, which registry advisories do not describe.
+pub fn not_matched(packages: &[Package]) -> Vec<NotMatched> {
+    packages
+        .iter()
+        .filter(|p| p.is_from_vcs_or_path())
+        .map(|p| {
+            let from = match p.source.as_deref().unwrap_or_default() {
+                s if s.starts_with("git+") => "a git repository",
+                _ => "a local path",
+            };
+            NotMatched {
+                ecosystem: p.ecosystem.clone(),
+                package: p.name.clone(),
+                version: p.version.clone(),
+                file: p.file.clone(),
+                line: p.line,
+                source: p.source.clone(),
+                reason: format!(
+                    "built from {from}, not a {} release: registry advisories are not matched against it",
+                    p.ecosystem.as_str()
+                ),
+            }
+        })
+        .collect()
 }
 
 /// Advisories indexed by (ecosystem, normalised package name).
@@ -72,8 +152,14 @@ impl Index {
         self.advisories.is_empty()
     }
 
-    /// Every finding for `packages`, in package order then advisory id.
+    /// Every finding for `packages`, in package order then advisory id,
+    /// whatever the platform.
     pub fn scan(&self, packages: &[Package]) -> Vec<ScaFinding> {
+        self.scan_for(packages, &Target::default())
+    }
+
+    /// Every finding for `packages` on `target`.
+    pub fn scan_for(&self, packages: &[Package], target: &Target) -> Vec<ScaFinding> {
         let mut out = Vec::new();
         for p in packages {
             if p.is_from_vcs_or_path() {
@@ -90,7 +176,9 @@ impl Index {
                     .affected
                     .iter()
                     .filter(|e| {
-                        e.ecosystem == p.ecosystem && e.ecosystem.normalize_name(&e.name) == key.1
+                        e.ecosystem == p.ecosystem
+                            && target.admits(e)
+                            && e.ecosystem.normalize_name(&e.name) == key.1
                     })
                     .collect();
                 if !entries.iter().any(|e| is_affected(e, &p.version)) {
@@ -105,6 +193,17 @@ impl Index {
                 if hits.iter().any(|h| h.advisory == a.id) {
                     continue;
                 }
+                // Limited to some platforms only when every matching entry is.
+                let limits = |f: fn(&Affected) -> &Vec<String>| -> Vec<String> {
+                    if entries.iter().any(|e| f(e).is_empty()) {
+                        return Vec::new();
+                    }
+                    let mut all: Vec<String> =
+                        entries.iter().flat_map(|e| f(e).iter().cloned()).collect();
+                    all.sort();
+                    all.dedup();
+                    all
+                };
                 hits.push(ScaFinding {
                     ecosystem: p.ecosystem.clone(),
                     package: p.name.clone(),
@@ -119,6 +218,8 @@ impl Index {
                     fixed,
                     informational: a.informational.clone(),
                     cwes: a.cwes.clone(),
+                    os: limits(|e| &e.os),
+                    arch: limits(|e| &e.arch),
                 });
             }
             hits.sort_by(|x, y| x.advisory.cmp(&y.advisory));

@@ -165,6 +165,8 @@ fn osv_range_edge_cases() {
         }],
         versions: versions.into_iter().map(str::to_owned).collect(),
         cargo: None,
+        os: Vec::new(),
+        arch: Vec::new(),
     };
     use RangeEvent::*;
     let two_windows = entry(
@@ -247,4 +249,91 @@ fn git_and_path_sources_are_not_registry_packages() {
         index.scan(&[git]).is_empty(),
         "cargo-audit skips git sources too"
     );
+}
+
+fn packages(rel: &str) -> Vec<crate::lockfiles::Package> {
+    let path = root().join("lockfiles").join(rel);
+    let name = path
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    let text = std::fs::read_to_string(&path).expect("fixture");
+    parse(detect(&name).expect("lockfile"), rel, &text).expect("parses")
+}
+
+#[test]
+fn npm_git_and_file_packages_are_not_matched_by_version() {
+    use super::not_matched;
+    for rel in [
+        "handwritten/npm-git-file/package-lock.json",
+        "handwritten/npm-v1-git-file/package-lock.json",
+    ] {
+        let pkgs = packages(rel);
+        // Only the registry copy of lodash 4.17.11 is matched.
+        let found = index().scan(&pkgs);
+        assert_eq!(
+            ids(&found),
+            vec!["lodash@4.17.11 GHSA-jf85-cpcp-j695".to_owned()],
+            "{rel}"
+        );
+        let skipped = not_matched(&pkgs);
+        let mut names: Vec<(&str, &str)> = skipped
+            .iter()
+            .map(|s| (s.package.as_str(), s.source.as_deref().unwrap_or_default()))
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 2, "{rel}: {skipped:#?}");
+        assert_eq!(names[0].0, "local-lib", "{rel}");
+        assert!(
+            names[0].1.starts_with("link:") || names[0].1.starts_with("file:"),
+            "{rel}: {names:?}"
+        );
+        assert_eq!(names[1].0, "lodash", "{rel}");
+        assert!(names[1].1.starts_with("git+"), "{rel}: {names:?}");
+        let git = skipped.iter().find(|s| s.package == "lodash").expect("git");
+        assert!(git.reason.contains("git repository"), "{}", git.reason);
+    }
+}
+
+#[test]
+fn go_standard_library_from_the_go_directive() {
+    // go.mod says `go 1.17`: GO-2022-0515 (go/parser, fixed in 1.17.12) applies.
+    let f = scan("go.mod");
+    let stdlib: Vec<&ScaFinding> = f.iter().filter(|f| f.package == "stdlib").collect();
+    assert_eq!(stdlib.len(), 1, "{:#?}", ids(&f));
+    assert_eq!(stdlib[0].advisory, "GO-2022-0515");
+    assert_eq!(stdlib[0].version, "1.17.0");
+    assert_eq!(stdlib[0].fixed.as_deref(), Some("1.17.12"));
+    assert_eq!(stdlib[0].line, Some(3));
+    // A newer toolchain is not affected.
+    let newer = parse(
+        detect("go.mod").expect("lockfile"),
+        "go.mod",
+        "module m\ngo 1.17\ntoolchain go1.17.12\n",
+    )
+    .expect("parses");
+    assert!(index().scan(&newer).is_empty());
+}
+
+#[test]
+fn platform_limited_advisories_follow_cargo_audit() {
+    use super::Target;
+    let pkgs = packages("platform/Cargo.lock");
+    // No target: reported, with the limit (cargo-audit reports it too).
+    let all = index().scan(&pkgs);
+    assert_eq!(ids(&all), vec!["atty@0.2.14 RUSTSEC-2021-0145".to_owned()]);
+    assert_eq!(all[0].os, vec!["windows".to_owned()]);
+    assert!(all[0].arch.is_empty());
+    let on = |os: &str, arch: Option<&str>| {
+        index().scan_for(
+            &pkgs,
+            &Target {
+                os: Some(os.into()),
+                arch: arch.map(str::to_owned),
+            },
+        )
+    };
+    assert!(on("linux", None).is_empty(), "windows-only");
+    assert_eq!(on("Windows", Some("x86_64")).len(), 1, "no arch limit");
 }

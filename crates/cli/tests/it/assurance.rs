@@ -427,3 +427,253 @@ fn vex_not_affected_suppresses_and_exports() {
     let err = dso.fails(&["vex", "import", arg(&data("lockfiles/Cargo.lock"))]);
     assert!(err.contains("Cargo.lock"), "{err}");
 }
+
+#[test]
+fn scan_reports_platform_limits_go_stdlib_and_unmatched_npm_sources() {
+    let dso = with_advisories();
+    // atty's windows-only advisory: reported with its limit, as cargo-audit does...
+    let lock = data("lockfiles/platform/Cargo.lock");
+    let all = dso.json(&["scan", "sca", arg(&lock), "--no-store"]);
+    let findings = all["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1, "{all:#}");
+    assert_eq!(findings[0]["advisory"], "RUSTSEC-2021-0145");
+    assert_eq!(findings[0]["os"], serde_json::json!(["windows"]));
+    // ... and filtered out for another target, kept for windows.
+    let linux = dso.json(&[
+        "scan",
+        "sca",
+        arg(&lock),
+        "--no-store",
+        "--target-os",
+        "linux",
+    ]);
+    assert_eq!(linux["findings"], serde_json::json!([]));
+    let windows = dso.json(&[
+        "scan",
+        "sca",
+        arg(&lock),
+        "--no-store",
+        "--target-os",
+        "windows",
+        "--target-arch",
+        "x86_64",
+    ]);
+    assert_eq!(windows["findings"].as_array().expect("findings").len(), 1);
+    let table = dso.ok(&["scan", "sca", arg(&lock), "--no-store", "--format", "table"]);
+    assert!(table.contains("windows"), "{table}");
+
+    // go.mod's `go 1.17`: the standard library's go/parser advisory.
+    let go = dso.json(&["scan", "sca", arg(&data("lockfiles/go.mod")), "--no-store"]);
+    let stdlib: Vec<&serde_json::Value> = go["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["package"] == "stdlib")
+        .collect();
+    assert_eq!(stdlib.len(), 1, "{go:#}");
+    assert_eq!(stdlib[0]["advisory"], "GO-2022-0515");
+    assert_eq!(stdlib[0]["fixed"], "1.17.12");
+
+    // npm packages from git or a folder: listed as not matched, with why.
+    let npm = data("lockfiles/handwritten/npm-git-file/package-lock.json");
+    let report = dso.json(&["scan", "sca", arg(&npm), "--no-store"]);
+    let found: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["advisory"].as_str())
+        .collect();
+    assert_eq!(found, vec!["GHSA-jf85-cpcp-j695"], "{report:#}");
+    let skipped = report["not_matched"].as_array().expect("not_matched");
+    assert_eq!(skipped.len(), 2, "{report:#}");
+    assert!(
+        skipped.iter().any(|s| s["package"] == "lodash"
+            && s["source"].as_str().is_some_and(|x| x.starts_with("git+"))),
+        "{report:#}"
+    );
+    let table = dso.ok(&["scan", "sca", arg(&npm), "--no-store", "--format", "table"]);
+    assert!(
+        table.contains("not matched: lodash 4.17.11") && table.contains("git repository"),
+        "{table}"
+    );
+}
+
+/// A one-thread HTTP/1.1 server on 127.0.0.1 for `dso advisories sync`:
+/// `/all.zip` (with an ETag and Last-Modified, answering 304 to a matching
+/// `If-None-Match`), `/plain.zip` (the same bytes without validators),
+/// `/corrupt.zip` (not a zip), anything else 404. Returns the base URL and
+/// the request lines and conditional headers it received.
+fn serve(zip: Vec<u8>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut request = String::new();
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            let mut if_none_match = None;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("if-none-match")
+                {
+                    if_none_match = Some(value.trim().to_owned());
+                }
+            }
+            let path = request
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned();
+            log.lock().expect("log").push(format!(
+                "{path} if-none-match={}",
+                if_none_match.as_deref().unwrap_or("-")
+            ));
+            let etag = "\"v1-abc\"";
+            let (status, headers, body): (&str, String, Vec<u8>) = match path.as_str() {
+                "/all.zip" if if_none_match.as_deref() == Some(etag) => {
+                    ("304 Not Modified", format!("ETag: {etag}\r\n"), Vec::new())
+                }
+                "/all.zip" => (
+                    "200 OK",
+                    format!("ETag: {etag}\r\nLast-Modified: Fri, 27 Nov 2026 10:00:00 GMT\r\n"),
+                    zip.clone(),
+                ),
+                "/plain.zip" => ("200 OK", String::new(), zip.clone()),
+                "/corrupt.zip" => ("200 OK", String::new(), b"PK\x03\x04 truncated".to_vec()),
+                _ => ("404 Not Found", String::new(), b"no such file".to_vec()),
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    (base, seen)
+}
+
+/// An osv.dev-style `all.zip`: the committed Go and GHSA OSV fixtures, flat.
+fn osv_zip() -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut names = Vec::new();
+    for dir in ["advisories/go", "advisories/ghsa"] {
+        for entry in std::fs::read_dir(data(dir)).expect("fixture dir") {
+            names.push(entry.expect("entry").path());
+        }
+    }
+    names.sort();
+    for path in names {
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .expect("zip entry");
+        zip.write_all(&std::fs::read(&path).expect("fixture"))
+            .expect("zip write");
+    }
+    zip.finish().expect("zip").into_inner()
+}
+
+#[test]
+fn advisories_sync_downloads_conditionally_and_keeps_the_database_on_errors() {
+    let dso = Dso::init();
+    let (base, seen) = serve(osv_zip());
+    let url = format!("{base}/all.zip");
+    let imported_events = |dso: &Dso| {
+        dso.json(&[
+            "audit",
+            "log",
+            "--type",
+            "dev.cdeventsx.dso.advisories.imported.0.1.0",
+        ])
+        .as_array()
+        .expect("list")
+        .len()
+    };
+
+    let first = dso.json(&["advisories", "sync", "--url", &url]);
+    assert_eq!(first[0]["status"], "imported", "{first:#}");
+    assert_eq!(first[0]["import"]["records"], 10, "{first:#}");
+    assert_eq!(first[0]["import"]["withdrawn"], 1, "{first:#}");
+    assert_eq!(
+        dso.json(&["advisories", "show", "GO-2020-0001"])["id"],
+        "GO-2020-0001"
+    );
+    assert_eq!(imported_events(&dso), 1);
+
+    // Unchanged: the conditional GET gets 304, nothing is imported.
+    let again = dso.ok(&["advisories", "sync", "--url", &url]);
+    assert!(again.contains("not modified"), "{again}");
+    assert_eq!(
+        seen.lock().expect("log").last().map(String::as_str),
+        Some("/all.zip if-none-match=\"v1-abc\"")
+    );
+    assert_eq!(imported_events(&dso), 1);
+
+    // A server without validators: the same bytes are not imported twice.
+    let plain = format!("{base}/plain.zip");
+    assert_eq!(
+        dso.json(&["advisories", "sync", "--url", &plain])[0]["status"],
+        "imported"
+    );
+    assert_eq!(
+        dso.json(&["advisories", "sync", "--url", &plain])[0]["status"],
+        "unchanged"
+    );
+    assert_eq!(imported_events(&dso), 2);
+
+    // 404, a corrupt zip, a size over the limit: clear errors, nothing lost;
+    // the good URL given with them is still synced (304 here).
+    let err = dso.fails(&[
+        "advisories",
+        "sync",
+        "--url",
+        &format!("{base}/missing.zip"),
+        "--url",
+        &format!("{base}/corrupt.zip"),
+        "--url",
+        &url,
+    ]);
+    assert!(
+        err.contains("/missing.zip: the server answered 404 Not Found"),
+        "{err}"
+    );
+    assert!(err.contains("/corrupt.zip: not a zip archive"), "{err}");
+    let err = dso.fails(&["advisories", "sync", "--url", &plain, "--max-mib", "0"]);
+    assert!(err.contains("over the limit of 0"), "{err}");
+    assert_eq!(imported_events(&dso), 2);
+    assert_eq!(
+        dso.json(&["advisories", "show", "GO-2020-0001"])["id"],
+        "GO-2020-0001"
+    );
+
+    // Plain http only to loopback; other schemes never.
+    let err = dso.fails(&["advisories", "sync", "--url", "http://example.com/all.zip"]);
+    assert!(err.contains("only to a loopback host"), "{err}");
+    let err = dso.fails(&["advisories", "sync", "--url", "ftp://127.0.0.1/all.zip"]);
+    assert!(err.contains("unsupported scheme `ftp`"), "{err}");
+}
+
+#[test]
+fn advisory_import_leaves_no_large_write_ahead_log() {
+    let dso = with_advisories();
+    let wal = dso.db_path().with_extension("db-wal");
+    let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    // Without the checkpoint the import's pages stay in the log (the
+    // process exits without closing its connections).
+    assert_eq!(size, 0, "the import's log is folded into the database");
+}

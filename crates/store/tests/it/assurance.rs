@@ -1,7 +1,7 @@
 //! The assurance tables: advisory records, the merged view with its alias
 //! and package indexes, and findings, on both backends.
 
-use dso_store::{AdvisoryRecordRow, AdvisoryRow, FindingQuery, FindingRow};
+use dso_store::{AdvisoryRecordRow, AdvisoryRow, AdvisorySourceRow, FindingQuery, FindingRow};
 
 use crate::each_backend;
 
@@ -167,6 +167,38 @@ async fn findings_upsert_filter_and_prefix_lookup() {
         assert_eq!(row.approver.as_deref(), Some("bob"));
         assert_eq!(row.first_seen, "2026-11-27T00:00:00.000000Z");
         assert_eq!(row.line, Some(12));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn advisory_sources_remember_the_last_fetch_per_url() {
+    each_backend(|store, _url| async move {
+        let url = "https://osv-vulnerabilities.storage.googleapis.com/crates.io/all.zip";
+        assert_eq!(store.advisory_source(url).await.unwrap(), None);
+        let mut row = AdvisorySourceRow {
+            url: url.into(),
+            etag: Some("\"abc\"".into()),
+            last_modified: Some("Fri, 27 Nov 2026 10:00:00 GMT".into()),
+            sha256: "00".repeat(32),
+            bytes: 12_345_678_901,
+            fetched_at: "2026-11-27T10:00:00.000000Z".into(),
+        };
+        let mut tx = store.begin_write().await.unwrap();
+        tx.put_advisory_source(&row).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store.advisory_source(url).await.unwrap(), Some(row.clone()));
+        // A later fetch replaces it; other URLs are separate.
+        row.etag = None;
+        row.sha256 = "11".repeat(32);
+        let mut tx = store.begin_write().await.unwrap();
+        tx.put_advisory_source(&row).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store.advisory_source(url).await.unwrap(), Some(row));
+        assert_eq!(
+            store.advisory_source("https://x/all.zip").await.unwrap(),
+            None
+        );
     })
     .await;
 }

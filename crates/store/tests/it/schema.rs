@@ -45,3 +45,19 @@ async fn unsupported_url_is_a_clear_error() {
         "postgres://u:***@h/db"
     );
 }
+
+#[tokio::test]
+async fn migrate_if_behind_runs_the_migrator_only_when_the_schema_is_behind() {
+    each_backend(|store, _url| async move {
+        // Up to date: one query, no migration.
+        assert!(!store.migrate_if_behind().await.unwrap());
+        let up = store.table_names().await.unwrap();
+        // Behind (every migration reverted, as a database older than every
+        // migration would be): the migrator runs and restores the schema.
+        store.migrate_down_all().await.unwrap();
+        assert!(store.migrate_if_behind().await.unwrap());
+        assert_eq!(store.table_names().await.unwrap(), up);
+        assert!(!store.migrate_if_behind().await.unwrap());
+    })
+    .await;
+}

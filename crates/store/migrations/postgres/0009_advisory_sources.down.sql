@@ -1,0 +1,1 @@
+DROP TABLE advisory_sources;
