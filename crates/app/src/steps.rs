@@ -400,7 +400,8 @@ async fn sca(
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    let (findings, suppressed) = crate::assurance::sca_match(env.ctx, &packages, &Default::default()).await?;
+    let (findings, suppressed) =
+        crate::assurance::sca_match(env.ctx, &packages, &Default::default()).await?;
     for s in &suppressed {
         log.line(format!(
             "[dso] {} in {} {} suppressed by VEX: {}",
