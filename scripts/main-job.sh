@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build -q -p dso-cli
-dso="$PWD/target/debug/dso"
+dso="${CARGO_TARGET_DIR:-$PWD/target}/debug/dso"
 ws="${1:-$(mktemp -d)/dso-workspace}"
 
 "$dso" init "$ws" --name demo

@@ -592,18 +592,23 @@ pub fn generate_sbom(
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| path.display().to_string());
+    Ok((sbom_document(&packages, &subject, format), skipped))
+}
+
+/// The SBOM document of `packages` for `subject`, stamped now with a new
+/// serial number and dso's version.
+pub fn sbom_document(packages: &[Package], subject: &str, format: SbomFormat) -> serde_json::Value {
     let time = jiff::Timestamp::now()
         .strftime("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
     let id = dso_audit::event::new_id();
     let version = env!("CARGO_PKG_VERSION");
-    let doc = match format {
+    match format {
         SbomFormat::CycloneDxJson => {
-            dso_assurance::sbom::cyclonedx(&packages, &subject, &time, &id, version)
+            dso_assurance::sbom::cyclonedx(packages, subject, &time, &id, version)
         }
-        SbomFormat::SpdxJson => dso_assurance::sbom::spdx(&packages, &subject, &time, &id, version),
-    };
-    Ok((doc, skipped))
+        SbomFormat::SpdxJson => dso_assurance::sbom::spdx(packages, subject, &time, &id, version),
+    }
 }
 
 /// What an SBOM import read.

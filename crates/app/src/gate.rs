@@ -69,11 +69,7 @@ pub async fn run_input(ctx: &Context, run_id: i64) -> Result<serde_json::Value, 
     let mut findings = Vec::new();
     let mut secrets = Vec::new();
     let mut approvals = Vec::new();
-    let mut once = HashSet::new();
-    for (_, f) in ctx.store.run_findings(run_id).await? {
-        if !once.insert(f.id.clone()) {
-            continue;
-        }
+    for f in findings_seen(ctx, run_id).await? {
         let state = gate_state(&f.status);
         if f.status == "accepted_risk" {
             approvals.push(serde_json::json!({
@@ -111,6 +107,19 @@ pub async fn run_input(ctx: &Context, run_id: i64) -> Result<serde_json::Value, 
         "approvals": approvals,
         "config": { "coverage_min": ctx.workspace.config.gate.coverage_min },
     }))
+}
+
+/// The findings run `run_id` saw, each once (two jobs may see the same one).
+pub(crate) async fn findings_seen(ctx: &Context, run_id: i64) -> Result<Vec<FindingRow>, AppError> {
+    let mut once = HashSet::new();
+    Ok(ctx
+        .store
+        .run_findings(run_id)
+        .await?
+        .into_iter()
+        .map(|(_, f)| f)
+        .filter(|f| once.insert(f.id.clone()))
+        .collect())
 }
 
 /// A stored decision and the event that announced it.

@@ -576,19 +576,16 @@ async fn release_evidence(ctx: &Context, run_id: i64) -> Result<serde_json::Valu
         .iter()
         .map(|s| serde_json::json!({"name": s.name, "format": s.format, "sha256": s.sha256, "components": s.components}))
         .collect();
-    let mut seen = BTreeSet::new();
+    let findings = crate::gate::findings_seen(ctx, run_id).await?;
     let mut by_severity: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
-    let mut total = 0;
-    for (_, f) in ctx.store.run_findings(run_id).await? {
-        if seen.insert(f.id.clone()) {
-            total += 1;
-            *by_severity
-                .entry(f.severity.clone())
-                .or_default()
-                .entry(f.status.clone())
-                .or_default() += 1;
-        }
+    for f in &findings {
+        *by_severity
+            .entry(f.severity.clone())
+            .or_default()
+            .entry(f.status.clone())
+            .or_default() += 1;
     }
+    let total = findings.len();
     let gate = ctx.store.gate_decisions(Some(run_id), 1).await?.pop();
     if let Some(g) = &gate
         && g.decision.decision != "allow"

@@ -566,16 +566,12 @@ async fn sbom(
         for p in &mut packages {
             p.file = relative_to(&work, &p.file);
         }
-        let time = jiff::Timestamp::now()
-            .strftime("%Y-%m-%dT%H:%M:%SZ")
-            .to_string();
-        let id = dso_audit::event::new_id();
-        let version = env!("CARGO_PKG_VERSION");
-        let doc = if fmt == "spdx-json" {
-            dso_assurance::sbom::spdx(&packages, &subject, &time, &id, version)
+        let format = if fmt == "spdx-json" {
+            crate::assurance::SbomFormat::SpdxJson
         } else {
-            dso_assurance::sbom::cyclonedx(&packages, &subject, &time, &id, version)
+            crate::assurance::SbomFormat::CycloneDxJson
         };
+        let doc = crate::assurance::sbom_document(&packages, &subject, format);
         Ok((doc, skipped, packages.len()))
     })
     .await?;
