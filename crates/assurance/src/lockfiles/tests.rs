@@ -308,3 +308,291 @@ fn go_directive_and_toolchain_give_the_standard_library_version() {
     // No go directive: no standard library version is known.
     assert_eq!(stdlib("module m\n"), None);
 }
+
+/// `(name, version, source)` of a package.
+type Origin = (String, String, Option<String>);
+
+/// `(name, version, source)` of each package, in file order.
+fn origins(packages: &[Package]) -> Vec<Origin> {
+    packages
+        .iter()
+        .map(|p| (p.name.clone(), p.version.clone(), p.source.clone()))
+        .collect()
+}
+
+fn o(name: &str, version: &str, source: Option<&str>) -> Origin {
+    (name.into(), version.into(), source.map(str::to_owned))
+}
+
+const LODASH_GIT: &str = "2da024c3b4f9947a48517639de7560457cd4ec6c";
+const IS_NUMBER_GIT: &str = "98e8ff1da1a89f93d1397a24d7413ed15421c139";
+
+#[test]
+fn yarn_git_file_and_link_sources() {
+    let lodash_ssh = format!("git+ssh://git@github.com/lodash/lodash.git#{LODASH_GIT}");
+    let is_number = format!("git+https://github.com/jonschlinkert/is-number.git#{IS_NUMBER_GIT}");
+    let classic = read("handwritten/yarn-classic-git-file/yarn.lock");
+    assert_eq!(
+        origins(&classic),
+        vec![
+            // A `owner/repo#ref` spec, fetched as a commit archive.
+            o("is-number", "7.0.0", Some(&is_number)),
+            o("legacy", "2.0.1", None),
+            // A folder has no `resolved`: the header says where it is.
+            o("local-lib", "1.0.0", Some("file:../local-lib")),
+            o("lodash", "4.17.11", None),
+            o("lodash", "4.17.11", Some(&lodash_ssh)),
+        ]
+    );
+    let lodash_line = classic[4].line.expect("line") - 1;
+    let text = std::fs::read_to_string(data().join("handwritten/yarn-classic-git-file/yarn.lock"))
+        .expect("fixture");
+    assert!(
+        text.lines()
+            .nth(lodash_line)
+            .is_some_and(|l| l.starts_with("\"lodash@git+ssh:"))
+    );
+
+    let berry = read("handwritten/yarn-berry-git-file/yarn.lock");
+    assert_eq!(
+        origins(&berry),
+        vec![
+            // The root workspace is the project itself: not a package.
+            o("is-number", "7.0.0", Some(&is_number)),
+            o("legacy", "2.0.1", None),
+            // A patch over a registry release is that registry package.
+            o("legacy", "2.0.1", None),
+            o("linked-lib", "0.0.0-use.local", Some("link:../linked-lib")),
+            o("local-lib", "1.0.0", Some("file:../local-lib")),
+            o(
+                "lodash",
+                "4.17.11",
+                Some(&format!(
+                    "git+https://github.com/lodash/lodash.git#{LODASH_GIT}"
+                ))
+            ),
+            o("lodash", "4.17.11", None),
+            o("portal-lib", "0.0.0-use.local", Some("link:../portal-lib")),
+        ]
+    );
+}
+
+#[test]
+fn pnpm_git_file_and_link_sources() {
+    let lodash_ssh = format!("git+ssh://git@github.com/lodash/lodash.git#{LODASH_GIT}");
+    let is_number = format!("git+https://github.com/jonschlinkert/is-number.git#{IS_NUMBER_GIT}");
+    let linked = o(
+        "linked-lib",
+        "link:../linked-lib",
+        Some("link:../linked-lib"),
+    );
+    // v5 and v6 key git and folder packages by their origin and give the
+    // name and version as fields.
+    let v5 = read("handwritten/pnpm5-git-file/pnpm-lock.yaml");
+    assert_eq!(
+        origins(&v5),
+        vec![
+            o("legacy", "2.0.1", None),
+            o("lodash", "4.17.11", None),
+            o("react-dom", "17.0.2", None),
+            o("local-lib", "1.0.0", Some("file:../local-lib")),
+            o("lodash", "4.17.11", Some(&lodash_ssh)),
+            o("is-number", "7.0.0", Some(&is_number)),
+            linked.clone(),
+        ]
+    );
+    let v6 = read("handwritten/pnpm6-git-file/pnpm-lock.yaml");
+    let mut want_v6 = origins(&v5);
+    want_v6.remove(2);
+    assert_eq!(origins(&v6), want_v6);
+    // v9 keys them `name@origin`; a folder entry has no version field.
+    let v9 = read("handwritten/pnpm9-git-file/pnpm-lock.yaml");
+    assert_eq!(
+        origins(&v9),
+        vec![
+            o("is-number", "7.0.0", Some(&is_number)),
+            o("legacy", "2.0.1", None),
+            o("local-lib", "file:../local-lib", Some("file:../local-lib")),
+            o("lodash", "4.17.11", None),
+            o("lodash", "4.17.11", Some(&lodash_ssh)),
+            // `tools` and `core` are importers (workspace projects): their
+            // links are the project itself.
+            linked,
+        ]
+    );
+    let text = std::fs::read_to_string(data().join("handwritten/pnpm9-git-file/pnpm-lock.yaml"))
+        .expect("fixture");
+    let line = |p: &Package| text.lines().nth(p.line.expect("line") - 1).unwrap_or("");
+    assert_eq!(
+        line(&v9[4]).trim(),
+        format!("lodash@git+ssh://git@github.com/lodash/lodash.git#{LODASH_GIT}:")
+    );
+    assert_eq!(line(&v9[5]).trim(), "linked-lib:");
+}
+
+/// Every form of origin, one small lockfile each.
+#[test]
+fn npm_origin_forms() {
+    let yarn = |text: &str| {
+        let p = super::npm::parse_yarn_lock("yarn.lock", text).unwrap_or_else(|e| panic!("{e}"));
+        origins(&p)
+    };
+    let berry = |entry: &str| {
+        yarn(&format!(
+            "__metadata:\n  version: 8\n  cacheKey: 10c0\n\n{entry}"
+        ))
+    };
+    let pnpm = |text: &str| {
+        let p =
+            super::npm::parse_pnpm_lock("pnpm-lock.yaml", text).unwrap_or_else(|e| panic!("{e}"));
+        origins(&p)
+    };
+    let cases: Vec<(Vec<Origin>, Option<&str>)> = vec![
+        // yarn classic, by `resolved`
+        (
+            yarn(
+                "\"a@git+https://github.com/o/a.git#v1\":\n  version \"1.0.0\"\n  resolved \"git+https://github.com/o/a.git#abc\"\n",
+            ),
+            Some("git+https://github.com/o/a.git#abc"),
+        ),
+        (
+            yarn(
+                "\"a@git://github.com/o/a.git\":\n  version \"1.0.0\"\n  resolved \"git://github.com/o/a.git#abc\"\n",
+            ),
+            Some("git+git://github.com/o/a.git#abc"),
+        ),
+        (
+            yarn(
+                "\"a@gitlab:o/a#v1\":\n  version \"1.0.0\"\n  resolved \"https://gitlab.com/o/a/repository/archive.tar.gz?ref=abc\"\n",
+            ),
+            Some("git+https://gitlab.com/o/a.git#abc"),
+        ),
+        (
+            yarn(
+                "a@^1.0.0:\n  version \"1.0.0\"\n  resolved \"https://registry.yarnpkg.com/a/-/a-1.0.0.tgz#0123\"\n",
+            ),
+            None,
+        ),
+        // yarn classic, by the header when there is no `resolved`
+        (
+            yarn("\"a@github:o/a#v1\":\n  version \"1.0.0\"\n"),
+            Some("git+https://github.com/o/a#v1"),
+        ),
+        (
+            yarn("a@o/a#v1:\n  version \"1.0.0\"\n"),
+            Some("git+https://github.com/o/a#v1"),
+        ),
+        (
+            yarn("\"a@file:../a-1.0.0.tgz\":\n  version \"1.0.0\"\n"),
+            Some("file:../a-1.0.0.tgz"),
+        ),
+        (
+            yarn("\"a@link:../a\":\n  version \"0.0.0\"\n"),
+            Some("link:../a"),
+        ),
+        // yarn berry
+        (
+            berry(
+                "\"a@git@github.com:o/a.git\":\n  version: 1.0.0\n  resolution: \"a@git@github.com:o/a.git#commit=abc\"\n",
+            ),
+            Some("git+ssh://git@github.com/o/a.git#abc"),
+        ),
+        (
+            berry(
+                "\"a@https://github.com/o/a.git#workspace=w\":\n  version: 1.0.0\n  resolution: \"a@https://github.com/o/a.git#workspace=w&commit=abc\"\n",
+            ),
+            Some("git+https://github.com/o/a.git#workspace=w&commit=abc"),
+        ),
+        (
+            berry(
+                "\"a@https://bitbucket.org/o/a/get/abc.tar.gz\":\n  version: 1.0.0\n  resolution: \"a@https://bitbucket.org/o/a/get/abc.tar.gz\"\n",
+            ),
+            Some("git+https://bitbucket.org/o/a.git#abc"),
+        ),
+        (
+            berry(
+                "\"a@file:../a-1.0.0.tgz::locator=app%40workspace%3A.\":\n  version: 1.0.0\n  resolution: \"a@file:../a-1.0.0.tgz::locator=app%40workspace%3A.\"\n",
+            ),
+            Some("file:../a-1.0.0.tgz"),
+        ),
+        (
+            berry(
+                "\"a@patch:a@git@github.com%3Ao/a.git%23commit=abc#./a.patch::locator=app%40workspace%3A.\":\n  version: 1.0.0\n  resolution: \"a@patch:a@git@github.com%3Ao/a.git%23commit=abc#./a.patch::version=1.0.0&hash=1a2b3c&locator=app%40workspace%3A.\"\n",
+            ),
+            Some("git+ssh://git@github.com/o/a.git#abc"),
+        ),
+        (
+            berry(
+                "\"a@patch:a@npm%3A^1.0.0#~builtin<compat/a>\":\n  version: 1.0.0\n  resolution: \"a@patch:a@npm%3A1.0.0#~builtin<compat/a>::version=1.0.0&hash=1a2b3c\"\n",
+            ),
+            None,
+        ),
+        // pnpm
+        (
+            pnpm(
+                "lockfileVersion: '9.0'\n\npackages:\n\n  a@https://codeload.github.com/o/a/tar.gz/abc:\n    resolution: {tarball: https://codeload.github.com/o/a/tar.gz/abc}\n    version: 1.0.0\n",
+            ),
+            Some("git+https://github.com/o/a.git#abc"),
+        ),
+        (
+            pnpm(
+                "lockfileVersion: '9.0'\n\npackages:\n\n  a@file:a-1.0.0.tgz:\n    resolution: {integrity: sha512-AAAA, tarball: file:a-1.0.0.tgz}\n    version: 1.0.0\n",
+            ),
+            Some("file:a-1.0.0.tgz"),
+        ),
+        (
+            pnpm(
+                "lockfileVersion: '9.0'\n\npackages:\n\n  a@git+https://github.com/o/a.git#abc:\n    resolution:\n      commit: abc\n      repo: https://github.com/o/a.git\n      type: git\n    version: 1.0.0\n",
+            ),
+            Some("git+https://github.com/o/a.git#abc"),
+        ),
+        (
+            pnpm(
+                "lockfileVersion: '6.0'\n\npackages:\n\n  /a@1.0.0:\n    resolution: {integrity: sha512-AAAA, tarball: https://npm.example.com/a/-/a-1.0.0.tgz}\n    dev: false\n",
+            ),
+            None,
+        ),
+    ];
+    for (i, (got, want)) in cases.iter().enumerate() {
+        assert_eq!(got.len(), 1, "case {i}: {got:?}");
+        assert_eq!(got[0].0, "a", "case {i}: {got:?}");
+        assert_eq!(got[0].2.as_deref(), *want, "case {i}: {got:?}");
+    }
+    // A workspace member other than the root is not a package either.
+    assert!(
+        berry("\"b@workspace:packages/b\":\n  version: 0.0.0-use.local\n  resolution: \"b@workspace:packages/b\"\n  languageName: unknown\n  linkType: soft\n").is_empty()
+    );
+}
+
+#[test]
+fn odd_yarn_and_pnpm_input_is_an_answer_not_a_panic() {
+    use super::npm::{parse_pnpm_lock, parse_yarn_lock};
+    // A name that starts with a multi-byte character.
+    let p = parse_yarn_lock("yarn.lock", "é@^1.0.0:\n  version \"1.0.0\"\n").expect("parses");
+    assert_eq!((p[0].name.as_str(), p[0].source.as_deref()), ("é", None));
+    for text in [
+        "__metadata:\n  version: 8\n\n\"a@patch:%\":\n  version: 1.0.0\n  resolution: \"a@patch:%E9%\"\n",
+        "\"@\":\n  version \"1\"\n  resolved \"https://codeload.github.com/o\"\n",
+        "a@x:\n  version \"1\"\n  resolved \"https://gitlab.com/o/r/repository/archive.tar.gz?ref=\"\n",
+    ] {
+        let _ = parse_yarn_lock("yarn.lock", text);
+    }
+    for text in [
+        "lockfileVersion: '9.0'\npackages:\n  é@1.0.0:\n    resolution: {}\n",
+        "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies:\n      a:\n        version: link:../../..\n",
+        "lockfileVersion: '9.0'\npackages:\n  a@git+x:\n    resolution: {type: git}\n    version: 1.0.0\n",
+    ] {
+        let _ = parse_pnpm_lock("pnpm-lock.yaml", text);
+    }
+    let err = parse_pnpm_lock("pnpm-lock.yaml", "lockfileVersion: x\n")
+        .expect_err("not a version")
+        .to_string();
+    assert!(err.contains(":1: field `lockfileVersion`"), "{err}");
+    let err = parse_pnpm_lock(
+        "pnpm-lock.yaml",
+        "lockfileVersion: '9.0'\npackages:\n  noversion:\n",
+    )
+    .expect_err("no version")
+    .to_string();
+    assert!(err.contains(":3: field `packages`"), "{err}");
+}

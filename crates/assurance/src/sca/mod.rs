@@ -15,7 +15,8 @@
 //! affected). GIT ranges name commits, not releases, and are not evaluated.
 //!
 //! Packages built from a git checkout or a local path (Cargo `git+`/`path+`
-//! sources, npm `git+...`/`file:`/`link:` entries) are not registry releases:
+//! sources; npm, yarn and pnpm entries whose source is `git+...`, `file:` or
+//! `link:`, see [`crate::lockfiles::npm`]) are not registry releases:
 //! registry advisories are not matched against them by version; they are
 //! listed by [`not_matched`] with the reason.
 //!

@@ -337,3 +337,104 @@ fn platform_limited_advisories_follow_cargo_audit() {
     assert!(on("linux", None).is_empty(), "windows-only");
     assert_eq!(on("Windows", Some("x86_64")).len(), 1, "no arch limit");
 }
+
+#[test]
+fn yarn_and_pnpm_git_file_and_link_packages_are_not_matched_by_version() {
+    use super::not_matched;
+    for (rel, skipped_names) in [
+        (
+            "handwritten/yarn-classic-git-file/yarn.lock",
+            vec!["is-number", "local-lib", "lodash"],
+        ),
+        (
+            "handwritten/yarn-berry-git-file/yarn.lock",
+            vec![
+                "is-number",
+                "linked-lib",
+                "local-lib",
+                "lodash",
+                "portal-lib",
+            ],
+        ),
+        (
+            "handwritten/pnpm5-git-file/pnpm-lock.yaml",
+            vec!["local-lib", "lodash", "is-number", "linked-lib"],
+        ),
+        (
+            "handwritten/pnpm6-git-file/pnpm-lock.yaml",
+            vec!["local-lib", "lodash", "is-number", "linked-lib"],
+        ),
+        (
+            "handwritten/pnpm9-git-file/pnpm-lock.yaml",
+            vec!["is-number", "local-lib", "lodash", "linked-lib"],
+        ),
+    ] {
+        let pkgs = packages(rel);
+        // lodash 4.17.11 is there twice, from git and from the registry:
+        // only the registry copy is matched.
+        let lodash: Vec<_> = pkgs.iter().filter(|p| p.name == "lodash").collect();
+        assert_eq!(lodash.len(), 2, "{rel}");
+        assert!(lodash.iter().all(|p| p.version == "4.17.11"), "{rel}");
+        let found = index().scan(&pkgs);
+        assert_eq!(
+            ids(&found),
+            vec!["lodash@4.17.11 GHSA-jf85-cpcp-j695".to_owned()],
+            "{rel}"
+        );
+        let registry = lodash
+            .iter()
+            .find(|p| p.source.is_none())
+            .expect("registry copy");
+        assert_eq!(
+            found[0].line, registry.line,
+            "{rel}: the registry copy's line"
+        );
+        let skipped = not_matched(&pkgs);
+        let names: Vec<&str> = skipped.iter().map(|s| s.package.as_str()).collect();
+        assert_eq!(names, skipped_names, "{rel}: {skipped:#?}");
+        for s in &skipped {
+            let source = s.source.as_deref().unwrap_or_default();
+            let want = if source.starts_with("git+") {
+                "git repository"
+            } else {
+                assert!(
+                    source.starts_with("file:") || source.starts_with("link:"),
+                    "{rel}: {s:?}"
+                );
+                "local path"
+            };
+            assert!(s.reason.contains(want), "{rel}: {s:?}");
+        }
+    }
+}
+
+#[test]
+fn a_local_copy_is_not_matched_and_a_patched_release_is() {
+    use crate::lockfiles::npm::{parse_pnpm_lock, parse_yarn_lock};
+    let yarn = parse_yarn_lock(
+        "yarn.lock",
+        "# yarn lockfile v1\n\n\n\"lodash@file:./vendor/lodash\":\n  version \"4.17.11\"\n\nlodash@^4.17.4:\n  version \"4.17.11\"\n  resolved \"https://registry.yarnpkg.com/lodash/-/lodash-4.17.11.tgz#b39ea6229ef607ecd89e2c8df12536891cac9b8d\"\n",
+    )
+    .expect("parses");
+    let found = index().scan(&yarn);
+    assert_eq!(ids(&found), vec!["lodash@4.17.11 GHSA-jf85-cpcp-j695"]);
+    assert_eq!(found[0].line, Some(7), "the registry entry, not the folder");
+    let pnpm = parse_pnpm_lock(
+        "pnpm-lock.yaml",
+        "lockfileVersion: '9.0'\n\npackages:\n\n  lodash@file:vendor/lodash:\n    resolution: {directory: vendor/lodash, type: directory}\n    version: 4.17.11\n",
+    )
+    .expect("parses");
+    assert_eq!(pnpm[0].version, "4.17.11");
+    assert!(index().scan(&pnpm).is_empty(), "{pnpm:?}");
+    // yarn berry: a patch over the registry release is still that release.
+    let berry = parse_yarn_lock(
+        "yarn.lock",
+        "__metadata:\n  version: 8\n  cacheKey: 10c0\n\n\"lodash@patch:lodash@npm%3A4.17.11#~/.yarn/patches/lodash-npm-4.17.11-0c5f8e1b2a.patch\":\n  version: 4.17.11\n  resolution: \"lodash@patch:lodash@npm%3A4.17.11#~/.yarn/patches/lodash-npm-4.17.11-0c5f8e1b2a.patch::version=4.17.11&hash=0e2d4c\"\n  languageName: node\n  linkType: hard\n",
+    )
+    .expect("parses");
+    assert_eq!(berry[0].source, None);
+    assert_eq!(
+        ids(&index().scan(&berry)),
+        vec!["lodash@4.17.11 GHSA-jf85-cpcp-j695"]
+    );
+}
