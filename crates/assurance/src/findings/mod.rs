@@ -69,7 +69,9 @@ pub fn normalize_snippet(text: &str) -> String {
 impl Finding {
     /// From an SCA result. The fingerprint is the lockfile path, ecosystem,
     /// package, version and advisory: no line number, so edits elsewhere in
-    /// the lockfile do not change it.
+    /// the lockfile do not change it. An advisory limited to some platforms
+    /// keeps its limits in the `platforms` property (`{"os": ["windows"]}`,
+    /// `{"arch": ["x86"]}`); they are not part of the fingerprint.
     pub fn from_sca(f: &ScaFinding) -> Finding {
         let fingerprint = digest(&[
             "sca",
@@ -91,6 +93,9 @@ impl Finding {
         if let Some(kind) = &f.informational {
             properties.insert("informational".into(), kind.clone().into());
         }
+        if let Some(platforms) = platforms(f) {
+            properties.insert("platforms".into(), platforms);
+        }
         Finding {
             fingerprint,
             scanner: "dso-sca".into(),
@@ -111,6 +116,20 @@ impl Finding {
             properties,
         }
     }
+}
+
+/// The operating systems and CPU architectures an SCA finding is limited to
+/// (RustSec `affected.os`/`affected.arch`), as `{"os": [...], "arch": [...]}`
+/// with only the limited dimensions; `None` when it applies everywhere.
+fn platforms(f: &ScaFinding) -> Option<serde_json::Value> {
+    let mut limits = serde_json::Map::new();
+    if !f.os.is_empty() {
+        limits.insert("os".into(), f.os.clone().into());
+    }
+    if !f.arch.is_empty() {
+        limits.insert("arch".into(), f.arch.clone().into());
+    }
+    (!limits.is_empty()).then_some(serde_json::Value::Object(limits))
 }
 
 /// A finding's triage state.
@@ -238,4 +257,4 @@ pub fn reconcile(known: &[Known], seen: &[String], now: &str) -> Reconciled {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

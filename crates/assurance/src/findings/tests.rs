@@ -136,3 +136,63 @@ fn openvex_statements_parse_apply_and_export() {
         assert!(err.contains(needle), "`{err}` lacks `{needle}`");
     }
 }
+
+/// atty 0.2.14 against RUSTSEC-2021-0145 (limited to Windows), as a real
+/// scan of `platform/Cargo.lock` reports it.
+pub(crate) fn windows_only_finding() -> crate::sca::ScaFinding {
+    let data = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let advisories = crate::advisories::load::load_path(&data.join("advisories/rustsec"))
+        .expect("fixture")
+        .advisories;
+    let rel = "platform/Cargo.lock";
+    let text = std::fs::read_to_string(data.join("lockfiles").join(rel)).expect("fixture");
+    let packages =
+        crate::lockfiles::parse(crate::lockfiles::LockKind::CargoLock, rel, &text).expect("parses");
+    let mut found = crate::sca::Index::new(advisories).scan(&packages);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    found.remove(0)
+}
+
+#[test]
+fn sca_platform_limits_are_kept_outside_the_fingerprint() {
+    use super::Finding;
+    let sca = windows_only_finding();
+    assert_eq!(
+        (sca.package.as_str(), sca.advisory.as_str()),
+        ("atty", "RUSTSEC-2021-0145")
+    );
+    let f = Finding::from_sca(&sca);
+    // SHA-256 of "sca\0platform/Cargo.lock\0crates.io\0atty\00.2.14\0RUSTSEC-2021-0145",
+    // computed outside this code base: the fingerprint findings stored before
+    // platforms were kept have, so they still match.
+    assert_eq!(
+        f.fingerprint,
+        "7aa605ffdd6ed3354192d302aef7b6456f407ee386d8d38aff36ff64b15c739c"
+    );
+    assert_eq!(
+        f.properties.get("platforms"),
+        Some(&serde_json::json!({ "os": ["windows"] }))
+    );
+    // An architecture limit too, or no limit at all: the same fingerprint.
+    let mut both = sca.clone();
+    both.arch = vec!["x86".into()];
+    let g = Finding::from_sca(&both);
+    assert_eq!(g.fingerprint, f.fingerprint);
+    assert_eq!(
+        g.properties["platforms"],
+        serde_json::json!({ "os": ["windows"], "arch": ["x86"] })
+    );
+    let mut everywhere = sca;
+    everywhere.os.clear();
+    let h = Finding::from_sca(&everywhere);
+    assert_eq!(h.fingerprint, f.fingerprint);
+    assert!(
+        !h.properties.contains_key("platforms"),
+        "{:?}",
+        h.properties
+    );
+    // The limits survive the store's serialised form.
+    let stored: Finding =
+        serde_json::from_str(&serde_json::to_string(&f).expect("serialises")).expect("parses");
+    assert_eq!(stored.properties["platforms"]["os"][0], "windows");
+}

@@ -393,7 +393,9 @@ fn sarif_level(s: Severity) -> &'static str {
 }
 
 /// Writes findings as a SARIF 2.1.0 log from the tool `dso`, one rule per
-/// distinct rule id.
+/// distinct rule id. Each result's `properties` are its finding's (for SCA:
+/// `ecosystem`, `aliases`, `fixed`, `cvss_score`, `informational` and the
+/// advisory's `platforms` limits).
 pub fn write(findings: &[Finding], tool_version: &str) -> serde_json::Value {
     let mut rules: Vec<serde_json::Value> = Vec::new();
     let mut rule_index: HashMap<&str, usize> = HashMap::new();

@@ -123,3 +123,21 @@ fn clippy_log_imports_with_stable_fingerprints() {
         assert_eq!(g.line, f.line.map(|l| l + 3), "{}", f.rule);
     }
 }
+
+#[test]
+fn sca_results_carry_their_platform_limits() {
+    let finding =
+        crate::findings::Finding::from_sca(&crate::findings::tests::windows_only_finding());
+    let log = write(&[finding], "0.0.0");
+    let schema: serde_json::Value =
+        serde_json::from_str(&read("schemas/sarif-schema-2.1.0.json")).expect("schema");
+    let validator = jsonschema::validator_for(&schema).expect("the official schema compiles");
+    let errors: Vec<String> = validator.iter_errors(&log).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "RUSTSEC-2021-0145");
+    assert_eq!(
+        result["properties"]["platforms"],
+        serde_json::json!({ "os": ["windows"] })
+    );
+}
