@@ -20,6 +20,11 @@ use cedar_policy::{
 pub const SCHEMA: &str = include_str!("../policy/rbac.cedarschema");
 /// The default RBAC policy set.
 pub const DEFAULT_POLICY: &str = include_str!("../policy/rbac.cedar");
+/// The default policy set compiled (see [`Policy::compile`]): what every
+/// command that opens a workspace without a policy of its own loads. A test
+/// checks that it is what `rbac.cedar` and `rbac.cedarschema` compile to
+/// (`UPDATE_EXPECT=1 cargo test -p dso-governance` rewrites it).
+pub const DEFAULT_COMPILED: &str = include_str!("../policy/rbac.compiled.json");
 
 macro_rules! actions {
     ($($variant:ident => $id:literal, $read:literal;)*) => {
@@ -223,11 +228,18 @@ fn render_problems(name: &str, problems: &[PolicyProblem]) -> String {
 }
 
 /// A validated RBAC policy set.
+///
+/// Decisions do not need the schema: it was checked when the policy was
+/// validated, and all a decision takes from it, the action groups
+/// (`"backlog.read"` is in `"project.read"`, in `"read"`), is kept as
+/// `actions`. Building a Cedar schema and parsing policy text cost more than
+/// everything else a short command does, so the default policy is loaded
+/// from its compiled form ([`DEFAULT_COMPILED`]).
 #[derive(Debug, Clone)]
 pub struct Policy {
     text: String,
     set: PolicySet,
-    schema: Schema,
+    actions: Vec<Entity>,
 }
 
 fn schema() -> Schema {
@@ -239,16 +251,78 @@ fn schema() -> Schema {
 impl Policy {
     /// The default policy set.
     pub fn default_set() -> Policy {
-        Policy::parse_validated("rbac.cedar", DEFAULT_POLICY)
-            .expect("the default policy is tested to validate")
+        Policy::from_compiled(DEFAULT_POLICY, DEFAULT_COMPILED)
+            .expect("the compiled default policy is tested to load")
+    }
+
+    /// The policy set and the schema's action entities as one JSON text
+    /// (Cedar's JSON policy format and entity format), which loads without
+    /// Cedar's text parser or schema builder.
+    pub fn compile(&self) -> String {
+        let policies = self
+            .set
+            .clone()
+            .to_json()
+            .expect("a parsed policy set has a JSON form");
+        let actions = Entities::from_entities(self.actions.iter().cloned(), None)
+            .and_then(|e| e.to_json_value())
+            .expect("the schema's action entities have a JSON form");
+        // Cedar writes both from hash maps: sorted, the same policy always
+        // compiles to the same text.
+        let mut actions = match actions {
+            serde_json::Value::Array(items) => items,
+            other => vec![other],
+        };
+        actions.sort_by_key(|a| a["uid"].to_string());
+        let json = sorted(serde_json::json!({ "policies": policies, "actions": actions }));
+        serde_json::to_string_pretty(&json).expect("JSON values serialise")
+    }
+
+    /// Loads what [`Policy::compile`] wrote for the policy `text`.
+    pub fn from_compiled(text: &str, compiled: &str) -> Result<Policy, PolicyError> {
+        let fail = |message: String| PolicyError {
+            name: "compiled rbac policy".into(),
+            problems: vec![PolicyProblem {
+                line: None,
+                column: None,
+                message,
+            }],
+        };
+        let mut json: serde_json::Value =
+            serde_json::from_str(compiled).map_err(|e| fail(e.to_string()))?;
+        let set = PolicySet::from_json_value(json["policies"].take())
+            .map_err(|e| fail(e.to_string()))?;
+        let actions = Entities::from_json_value(json["actions"].take(), None)
+            .map_err(|e| fail(e.to_string()))?
+            .into_iter()
+            .collect();
+        Ok(Policy {
+            text: text.to_owned(),
+            set,
+            actions,
+        })
+    }
+
+    fn with_schema(text: &str, set: PolicySet, schema: &Schema) -> Policy {
+        let actions = schema
+            .action_entities()
+            .expect("the shipped schema's actions are entities")
+            .into_iter()
+            .collect();
+        Policy {
+            text: text.to_owned(),
+            set,
+            actions,
+        }
     }
 
     /// Parses a policy that was validated before: the shipped default (a
     /// test validates it) or one stored by `dso policy rbac set` (which
     /// validates before storing). Skips the schema validation and the PIM
     /// role check, which cost more than the rest of opening a workspace; a
-    /// policy that no longer fits the schema can only fail to permit, since
-    /// every request and entity set is still checked against the schema.
+    /// stored policy that no longer fits the schema (after an upgrade of
+    /// dso) names actions or types no request carries, so it can only fail
+    /// to permit.
     pub fn parse_validated(name: &str, text: &str) -> Result<Policy, PolicyError> {
         let set = PolicySet::from_str(text).map_err(|errs| PolicyError {
             name: name.to_owned(),
@@ -257,11 +331,7 @@ impl Policy {
                 .map(|e| problem(text, e, &e.to_string()))
                 .collect(),
         })?;
-        Ok(Policy {
-            text: text.to_owned(),
-            set,
-            schema: schema(),
-        })
+        Ok(Policy::with_schema(text, set, &schema()))
     }
 
     /// Parses `text` (named `name` in errors) and validates it against the schema.
@@ -306,11 +376,7 @@ impl Policy {
         if !bad_roles.is_empty() {
             return Err(fail(bad_roles));
         }
-        Ok(Policy {
-            text: text.to_owned(),
-            set,
-            schema,
-        })
+        Ok(Policy::with_schema(text, set, &schema))
     }
 
     /// The policy text as given.
@@ -366,7 +432,7 @@ impl Policy {
             uid("Action", action.id())?,
             uid("Object", &resource.to_string())?,
             context,
-            Some(&self.schema),
+            None,
         )
         .ok()
     }
@@ -385,7 +451,37 @@ impl Policy {
         let user = Entity::new(uid("User", &principal.user)?, attrs, roles.clone()).ok()?;
         let mut all = vec![user];
         all.extend(roles.into_iter().map(Entity::with_uid));
-        Entities::from_entities(all, Some(&self.schema)).ok()
+        all.extend(self.actions.iter().cloned());
+        Entities::from_entities(all, None).ok()
+    }
+}
+
+/// `value` with every object's keys in order (and entity parent lists sorted).
+fn sorted(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<(String, serde_json::Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let v = match (k.as_str(), v) {
+                            ("parents", serde_json::Value::Array(mut items)) => {
+                                items.sort_by_key(|p| p.to_string());
+                                serde_json::Value::Array(items)
+                            }
+                            (_, v) => sorted(v),
+                        };
+                        (k, v)
+                    })
+                    .collect(),
+            )
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(sorted).collect())
+        }
+        other => other,
     }
 }
 
@@ -487,6 +583,59 @@ mod tests {
                 role.id
             );
         }
+    }
+
+    #[test]
+    fn compiled_default_is_what_the_policy_and_schema_compile_to() {
+        let fresh = Policy::parse("rbac.cedar", DEFAULT_POLICY)
+            .expect("validates")
+            .compile();
+        if std::env::var_os("UPDATE_EXPECT").is_some() {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/policy/rbac.compiled.json");
+            std::fs::write(path, &fresh).expect("writes the compiled policy");
+            return;
+        }
+        assert!(
+            fresh == DEFAULT_COMPILED,
+            "policy/rbac.compiled.json is stale: run `UPDATE_EXPECT=1 cargo test -p dso-governance`"
+        );
+    }
+
+    #[test]
+    fn compiled_and_parsed_policies_decide_alike() {
+        // Every role alone, no role, two roles together; with and without
+        // superuser and read-only: the compiled default (no schema at
+        // decision time) and the validated text decide the same, with the
+        // same granting role.
+        let parsed = Policy::parse("rbac.cedar", DEFAULT_POLICY).expect("validates");
+        let compiled = Policy::default_set();
+        let pim = dso_model::pim();
+        let mut role_sets: Vec<Vec<String>> = pim.roles.iter().map(|r| vec![r.id.clone()]).collect();
+        role_sets.push(Vec::new());
+        role_sets.push(vec!["software-developer".into(), "security-engineer".into()]);
+        let resource = Resource::kind("scans");
+        let mut allowed = 0;
+        for roles in &role_sets {
+            for superuser in [false, true] {
+                for read_only in [false, true] {
+                    let who = Principal {
+                        user: "alice".into(),
+                        roles: roles.clone(),
+                        superuser,
+                        read_only,
+                    };
+                    for action in Action::ALL {
+                        let a = parsed.decide(&who, *action, &resource);
+                        let b = compiled.decide(&who, *action, &resource);
+                        assert_eq!(a, b, "{roles:?} superuser={superuser} read_only={read_only} {action}");
+                        allowed += usize::from(matches!(a, Decision::Allow { .. }));
+                    }
+                }
+            }
+        }
+        // Neither allows nothing nor everything.
+        let total = role_sets.len() * 4 * Action::ALL.len();
+        assert!(allowed > total / 4 && allowed < total, "{allowed} of {total} allowed");
     }
 
     #[test]

@@ -124,8 +124,10 @@ pub fn parse(file: &str, text: &str, ecosystem: Ecosystem) -> Result<Vec<Package
 
 /// A `"..."` TOML basic string without escapes, or `None`.
 fn quoted(value: &str) -> Option<&str> {
-    let v = value.trim().strip_prefix('"')?.strip_suffix('"')?;
-    (!v.contains(['\\', '"'])).then_some(v)
+    let v = value.trim_ascii().strip_prefix('"')?.strip_suffix('"')?;
+    memchr::memchr2(b'\\', b'"', v.as_bytes())
+        .is_none()
+        .then_some(v)
 }
 
 /// Cargo.lock line by line; `None` when the file has any line this reader
@@ -144,8 +146,14 @@ pub(crate) fn fast_cargo_lock(file: &str, text: &str) -> Option<Result<Vec<Packa
         }
         Ok(p)
     };
-    for (idx, raw) in text.lines().enumerate() {
-        let line = raw.trim();
+    // Byte-level line splitting and trimming: this loop reads every line
+    // of lockfiles with thousands of packages on every scan.
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
+    for (idx, end) in ends.enumerate() {
+        // `\n` is ASCII, so both ends are char boundaries.
+        let line = text.get(start..end)?.trim_ascii();
+        start = end + 1;
         if in_deps {
             if line == "]" {
                 in_deps = false;
@@ -180,8 +188,8 @@ pub(crate) fn fast_cargo_lock(file: &str, text: &str) -> Option<Result<Vec<Packa
             in_package = false;
             continue;
         }
-        let (key, value) = line.split_once('=')?;
-        let key = key.trim();
+        let eq = memchr::memchr(b'=', line.as_bytes())?;
+        let (key, value) = (line[..eq].trim_ascii(), &line[eq + 1..]);
         if !in_package {
             // `version = 3` at the top, or v1 metadata checksums.
             continue;
