@@ -266,13 +266,20 @@ fn check_inputs(
     Ok(())
 }
 
-/// The `path` input (default `.`), resolved inside the work directory.
+/// The `path` input (default `.`), resolved inside the work directory: a
+/// directory or a regular file. Anything else (a FIFO, a device) is an
+/// error, not a scan of nothing that would pass for a clean result.
 fn scan_root(
     env: &StepEnv<'_>,
     with: &BTreeMap<String, String>,
 ) -> Result<(String, PathBuf), AppError> {
     let raw = with.get("path").map_or(".", String::as_str);
     let path = env.inside("path", raw)?;
+    if std::fs::metadata(&path).is_ok_and(|m| !m.is_dir() && !m.is_file()) {
+        return Err(env.bad(format!(
+            "input `path`: `{raw}` is not a directory or a regular file"
+        )));
+    }
     let rel = raw.trim_start_matches("./").trim_end_matches('/');
     if rel.is_empty() || rel == "." {
         return Ok((".".to_owned(), env.work.clone()));
