@@ -333,6 +333,27 @@ fn a_blocked_builtin_step_times_out_and_stores_nothing_on_postgres() {
     on_postgres(timeouts_end_blocked_steps);
 }
 
+/// How many threads of process `pid` wait in the kernel for the other end
+/// of a FIFO (`wait_for_partner`: an open for reading with no writer), and
+/// whether the kernel names wait channels at all (it may hide them).
+fn fifo_waiters(pid: u32) -> (usize, bool) {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return (0, false);
+    };
+    let channels: Vec<String> = tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("wchan")).ok())
+        .collect();
+    let named = channels
+        .iter()
+        .any(|w| w.trim().starts_with(|c: char| c.is_ascii_alphabetic()));
+    let waiting = channels
+        .iter()
+        .filter(|w| w.trim() == "wait_for_partner")
+        .count();
+    (waiting, named)
+}
+
 fn ctrl_c_cancels_blocked_steps(dso: &Dso) {
     let key = aws_key();
     let pipeline = format!(
@@ -371,8 +392,26 @@ jobs:
             Err(_) => {}
         }
     }
-    // Give the steps time to reach the FIFOs.
-    std::thread::sleep(Duration::from_millis(500));
+    // Both are blocked opening their FIFO (the walker on vendor/.gitignore,
+    // the gate on policy.rego) before the signal.
+    let pid = child.id();
+    let waiting_since = Instant::now();
+    loop {
+        let (waiting, named) = fifo_waiters(pid);
+        if waiting >= 2 {
+            break;
+        }
+        // Without wait channel names, give the steps time to get there.
+        if !named && waiting_since.elapsed() > Duration::from_secs(2) {
+            break;
+        }
+        if started.elapsed() > BOUND {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the steps never blocked on their FIFOs");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let signalled = Instant::now();
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
