@@ -1,7 +1,8 @@
 //! Built-in steps (`uses: dso/...`) that cannot finish: their job's
 //! `timeout:` ends them, Ctrl-C cancels them, nothing they had not finished
-//! is stored, and `dso run` still exits promptly; FIFOs in the checkout do
-//! not stop the scanners. On SQLite and PostgreSQL.
+//! is stored, and `dso run` still exits promptly (SQLite and PostgreSQL).
+//! FIFOs in the checkout do not stop the scanners, and links or FIFOs do
+//! not redirect or block the file `dso/sbom` writes.
 //!
 //! What blocks is real, not a test hook: an earlier job of the run makes
 //! named pipes (FIFOs) where a step reads configuration. The walkers of the
