@@ -12,6 +12,12 @@
 //! succeeds whatever it finds (the gate decides). `dso/sbom` stores its
 //! document with the run and as an artifact. `dso/gate` evaluates the
 //! policy gate over what the run stored and fails on deny.
+//!
+//! Scans and file reads that may not return (a FIFO where a `.gitignore`
+//! or a policy file is expected waits for a writer) run on a detached
+//! thread ([`blocking`]), so the job's `timeout:` and the run's
+//! cancellation end the step, and `dso run` exits, whatever that thread
+//! does; a step stores nothing until that work has returned.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -146,9 +152,14 @@ pub(crate) async fn run(
 impl StepEnv<'_> {
     fn bad(&self, message: String) -> AppError {
         AppError::Input {
-            location: format!("job `{}`", self.job.name),
+            location: self.location(),
             message,
         }
+    }
+
+    /// Where input errors of this job are: `job `NAME``.
+    fn location(&self) -> String {
+        format!("job `{}`", self.job.name)
     }
 
     /// The finding scope of this job scanning `rel`.
@@ -255,13 +266,20 @@ fn check_inputs(
     Ok(())
 }
 
-/// The `path` input (default `.`), resolved inside the work directory.
+/// The `path` input (default `.`), resolved inside the work directory: a
+/// directory or a regular file. Anything else (a FIFO, a device) is an
+/// error, not a scan of nothing that would pass for a clean result.
 fn scan_root(
     env: &StepEnv<'_>,
     with: &BTreeMap<String, String>,
 ) -> Result<(String, PathBuf), AppError> {
     let raw = with.get("path").map_or(".", String::as_str);
     let path = env.inside("path", raw)?;
+    if std::fs::metadata(&path).is_ok_and(|m| !m.is_dir() && !m.is_file()) {
+        return Err(env.bad(format!(
+            "input `path`: `{raw}` is not a directory or a regular file"
+        )));
+    }
     let rel = raw.trim_start_matches("./").trim_end_matches('/');
     if rel.is_empty() || rel == "." {
         return Ok((".".to_owned(), env.work.clone()));
@@ -278,16 +296,33 @@ fn repo_path(root_rel: &str, path: &str) -> String {
     }
 }
 
-/// Runs CPU-heavy work off the async threads.
+/// Runs work that may take long or block (a scan; a read, which on a FIFO
+/// waits for a writer) off the async thread, so that the job's timeout and
+/// the run's cancellation can abandon it.
+///
+/// On a thread of its own, detached, rather than `spawn_blocking`: a
+/// runtime waits for its blocking pool when it shuts down, so an abandoned
+/// read that never returns would keep `dso run` from exiting after the run
+/// ended. An abandoned thread stops when its work returns or with the
+/// process; it stores nothing, since every store write happens after it,
+/// in the step's future that the timeout or cancellation dropped.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|err| AppError::Input {
-            location: "built-in step".into(),
-            message: format!("the scan stopped unexpectedly: {err}"),
-        })?
+    let stopped = |message: String| AppError::Input {
+        location: "built-in step".into(),
+        message,
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("dso-step".into())
+        .spawn(move || {
+            // The receiver is gone when the step was abandoned.
+            let _ = tx.send(f());
+        })
+        .map_err(|err| stopped(format!("cannot start a thread for the step: {err}")))?;
+    rx.await
+        .map_err(|_| stopped("the scan stopped unexpectedly (its thread panicked)".into()))?
 }
 
 /// Prints the counts by severity and one line per finding.
@@ -558,6 +593,7 @@ async fn sbom(
             "input `output`: `{output}` must be a file name inside the work directory"
         )));
     }
+    let target = output_target(env, &output)?;
     let work = env.work.clone();
     let subject = env.repo.clone();
     let fmt = format.clone();
@@ -579,7 +615,6 @@ async fn sbom(
         log.line(format!("[dso] skipped {}", relative_to(&env.work, s)));
     }
     let text = serde_json::to_string_pretty(&doc).expect("JSON values serialise");
-    let target = env.work.join(out_rel);
     if let Some(parent) = target.parent() {
         std::fs::create_dir_all(parent).map_err(|source| AppError::Write {
             path: parent.to_owned(),
@@ -608,6 +643,45 @@ async fn sbom(
         ok: true,
         artifacts: vec![artifact],
     })
+}
+
+/// Where `dso/sbom` writes `output` (a relative path of normal
+/// components) in the work directory. dso writes it itself, outside the
+/// sandbox, so a symbolic link in the commit (or made by an earlier job)
+/// must not send the write elsewhere: the nearest existing directory on the
+/// way must resolve inside the work directory, and an existing `output`
+/// must be a regular file (not a link; a FIFO would also block the write).
+fn output_target(env: &StepEnv<'_>, output: &str) -> Result<PathBuf, AppError> {
+    let target = env.work.join(output);
+    let leaves = || {
+        env.bad(format!(
+            "input `output`: `{output}` leaves the work directory"
+        ))
+    };
+    let root = env.work.canonicalize().map_err(|source| AppError::Read {
+        path: env.work.clone(),
+        source,
+    })?;
+    let mut existing = target.parent();
+    while let Some(dir) = existing {
+        if std::fs::symlink_metadata(dir).is_ok() {
+            break;
+        }
+        existing = dir.parent();
+    }
+    match existing.map(Path::canonicalize) {
+        Some(Ok(real)) if real.starts_with(&root) => {}
+        _ => return Err(leaves()),
+    }
+    match std::fs::symlink_metadata(&target) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(env.bad(format!(
+            "input `output`: `{output}` is a symbolic link; dso/sbom writes only regular files of the work directory"
+        ))),
+        Ok(meta) if !meta.is_file() => Err(env.bad(format!(
+            "input `output`: `{output}` exists and is not a regular file"
+        ))),
+        _ => Ok(target),
+    }
 }
 
 /// Stores SBOMs of a run, each with one `sbom.recorded` event, in one transaction.
@@ -648,7 +722,11 @@ async fn gate(
     log: &mut StepLog<'_>,
 ) -> Result<StepOutcome, AppError> {
     let pack = match with.get("policies") {
-        Some(rel) => read_pack(env, rel)?,
+        Some(rel) => {
+            let path = env.inside("policies", rel)?;
+            let (work, rel, location) = (env.work.clone(), rel.clone(), env.location());
+            blocking(move || read_pack(&work, &rel, path, location)).await?
+        }
         None => Vec::new(),
     };
     if pack.is_empty() {
@@ -689,10 +767,16 @@ async fn gate(
     })
 }
 
-/// The `.rego` files of `policies` (a directory or one file), named by
-/// their repository path, like `dso gate eval --policies` reads them.
-fn read_pack(env: &StepEnv<'_>, rel: &str) -> Result<Vec<(String, String)>, AppError> {
-    let path = env.inside("policies", rel)?;
+/// The `.rego` files of `policies` (`path`, a directory or one file, as
+/// `rel` names it), named by their repository path, like `dso gate eval
+/// --policies` reads them; errors are located at `location` (the job).
+/// It may block (a FIFO waits for a writer): [`blocking`] runs it.
+fn read_pack(
+    work: &Path,
+    rel: &str,
+    path: PathBuf,
+    location: String,
+) -> Result<Vec<(String, String)>, AppError> {
     let mut files = Vec::new();
     if path.is_dir() {
         let entries = std::fs::read_dir(&path).map_err(|source| AppError::Read {
@@ -707,7 +791,10 @@ fn read_pack(env: &StepEnv<'_>, rel: &str) -> Result<Vec<(String, String)>, AppE
         }
         files.sort();
         if files.is_empty() {
-            return Err(env.bad(format!("input `policies`: `{rel}` holds no .rego file")));
+            return Err(AppError::Input {
+                location,
+                message: format!("input `policies`: `{rel}` holds no .rego file"),
+            });
         }
     } else {
         files.push(path);
@@ -716,7 +803,7 @@ fn read_pack(env: &StepEnv<'_>, rel: &str) -> Result<Vec<(String, String)>, AppE
         .into_iter()
         .map(|f| {
             std::fs::read_to_string(&f)
-                .map(|text| (relative_to(&env.work, &f.display().to_string()), text))
+                .map(|text| (relative_to(work, &f.display().to_string()), text))
                 .map_err(|source| AppError::Read { path: f, source })
         })
         .collect()

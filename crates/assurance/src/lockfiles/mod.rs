@@ -83,23 +83,44 @@ impl Package {
         self
     }
 
-    /// The package URL (`pkg:cargo/serde@1.0.0`, `pkg:maven/g/a@1`).
+    /// The package URL (`pkg:cargo/serde@1.0.0`, `pkg:maven/g/a@1`), in the
+    /// canonical form of the purl specification: each namespace segment,
+    /// the name and the version percent-encoded with [`purl_encode`], so a
+    /// version such as npm's `github:o/r#sha` or pnpm's `link:../x` cannot
+    /// be read back as a subpath, qualifiers or more namespace.
     pub fn purl(&self) -> String {
         let ty = self.ecosystem.purl_type();
         let name = match self.ecosystem {
             Ecosystem::Maven => self.name.replacen(':', "/", 1),
             Ecosystem::PyPI => self.ecosystem.normalize_name(&self.name),
-            Ecosystem::Npm => self.name.replace('@', "%40"),
             _ => self.name.clone(),
         };
-        format!("pkg:{ty}/{name}@{}", percent_version(&self.version))
+        // `/` separates the namespace's segments and the name (`@scope/name`,
+        // `github.com/org/repo`, `group/artifact`); empty segments are dropped
+        // as the specification strips them.
+        let path: Vec<String> = name
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(purl_encode)
+            .collect();
+        format!("pkg:{ty}/{}@{}", path.join("/"), purl_encode(&self.version))
     }
 }
 
-fn percent_version(v: &str) -> String {
-    v.replace('%', "%25")
-        .replace('+', "%2B")
-        .replace(' ', "%20")
+/// Percent-encodes one component of a package URL (a namespace segment, a
+/// name or a version) as the purl specification requires: ASCII letters
+/// and digits, the punctuation `.-_~` and the colon `:` stay; every other
+/// byte of the UTF-8 text becomes `%XX` (the space `%20`, never `+`).
+pub fn purl_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~' | b':') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// The kinds of file this module reads.

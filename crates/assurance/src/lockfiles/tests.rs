@@ -596,3 +596,139 @@ fn odd_yarn_and_pnpm_input_is_an_answer_not_a_panic() {
     .to_string();
     assert!(err.contains(":3: field `packages`"), "{err}");
 }
+
+/// Every lockfile fixture (the malformed ones excepted), parsed.
+fn every_fixture() -> Vec<Package> {
+    let mut out = Vec::new();
+    let mut dirs = vec![data()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("fixture directory") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|n| n != "bad") {
+                    dirs.push(path);
+                }
+                continue;
+            }
+            let name = path.file_name().expect("file").to_string_lossy();
+            if let Some(kind) = detect(&name) {
+                let text = std::fs::read_to_string(&path).expect("fixture");
+                let file = path.display().to_string();
+                out.extend(parse(kind, &file, &text).unwrap_or_else(|e| panic!("{e}")));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn purls_percent_encode_versions_from_git_and_folders() {
+    let v1 = read("handwritten/npm-v1-git-file/package-lock.json");
+    let purl = |name: &str, packages: &[Package]| -> Vec<String> {
+        packages
+            .iter()
+            .filter(|p| p.name == name)
+            .map(Package::purl)
+            .collect()
+    };
+    // `#` would start the subpath and `/` would end the version.
+    assert!(
+        purl("lodash", &v1).contains(&format!(
+            "pkg:npm/lodash@github:lodash%2Flodash%23{LODASH_GIT}"
+        )),
+        "{:?}",
+        purl("lodash", &v1)
+    );
+    assert_eq!(
+        purl("local-lib", &v1),
+        vec!["pkg:npm/local-lib@file:..%2Flocal-lib"]
+    );
+    let v9 = read("handwritten/pnpm9-git-file/pnpm-lock.yaml");
+    assert_eq!(
+        purl("local-lib", &v9),
+        vec!["pkg:npm/local-lib@file:..%2Flocal-lib"]
+    );
+    assert_eq!(
+        purl("linked-lib", &v9),
+        vec!["pkg:npm/linked-lib@link:..%2Flinked-lib"]
+    );
+}
+
+#[test]
+fn purls_encode_names_and_namespaces_per_segment() {
+    let cases = [
+        // The npm scope's `@` is encoded; the `/` after it separates.
+        (
+            Ecosystem::Npm,
+            "@types/node",
+            "20.1.0",
+            "pkg:npm/%40types/node@20.1.0",
+        ),
+        (
+            Ecosystem::Go,
+            "github.com/Azure/go-autorest",
+            "v14.2.0+incompatible",
+            "pkg:golang/github.com/Azure/go-autorest@v14.2.0%2Bincompatible",
+        ),
+        (
+            Ecosystem::Maven,
+            "org.apache.commons:commons-text",
+            "1.10.0",
+            "pkg:maven/org.apache.commons/commons-text@1.10.0",
+        ),
+        (
+            Ecosystem::PyPI,
+            "Django_REST.framework",
+            "3.15.2",
+            "pkg:pypi/django-rest-framework@3.15.2",
+        ),
+        // Space, `?`, `@`, `%`, `&`, `=` and non-ASCII are encoded; `:` and `~` stay.
+        (
+            Ecosystem::Npm,
+            "é",
+            "1.0 beta?x=1&y@z%:~",
+            "pkg:npm/%C3%A9@1.0%20beta%3Fx%3D1%26y%40z%25:~",
+        ),
+    ];
+    for (ecosystem, name, version, want) in cases {
+        let p = Package::new(ecosystem.clone(), name, version, "f");
+        assert_eq!(p.purl(), want, "{name} {version}");
+        let (eco, back_name, back_version) =
+            crate::sbom::parse_purl(&p.purl()).expect("dso reads its own purls");
+        assert_eq!(
+            (
+                eco,
+                ecosystem.normalize_name(&back_name),
+                back_version.as_str()
+            ),
+            (ecosystem.clone(), ecosystem.normalize_name(name), version)
+        );
+    }
+}
+
+#[test]
+fn every_fixture_package_has_a_canonical_purl_that_reads_back() {
+    let packages = every_fixture();
+    assert!(packages.len() > 100, "{} packages", packages.len());
+    for p in &packages {
+        let purl = p.purl();
+        let rest = purl.strip_prefix("pkg:").expect("scheme");
+        // Only the permitted characters, and no separator but the type's
+        // and the segments' `/` and the version's `@`.
+        assert!(
+            rest.bytes().all(|b| b.is_ascii_alphanumeric()
+                || matches!(b, b'.' | b'-' | b'_' | b'~' | b':' | b'%' | b'/' | b'@')),
+            "{purl}"
+        );
+        assert_eq!(rest.matches('@').count(), 1, "{purl}");
+        let (eco, name, version) = crate::sbom::parse_purl(&purl)
+            .unwrap_or_else(|| panic!("{purl} of {} does not read back", p.file));
+        assert_eq!(eco, p.ecosystem, "{purl}");
+        assert_eq!(
+            p.ecosystem.normalize_name(&name),
+            p.ecosystem.normalize_name(&p.name),
+            "{purl}"
+        );
+        assert_eq!(version, p.version, "{purl}");
+    }
+}

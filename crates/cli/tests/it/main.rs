@@ -11,6 +11,7 @@ mod pipeline;
 mod run_steps;
 mod scan;
 mod serve;
+mod step_timeout;
 mod tidy;
 mod workspace;
 
