@@ -77,13 +77,15 @@ fn check_user_name(name: &str) -> Result<(), AppError> {
     }
 }
 
-/// Loads the workspace's policy: the one set with `dso policy rbac set`, else the default.
-pub(crate) async fn load_policy(store: &Store) -> Result<Policy, AppError> {
+/// Loads the policy set with `dso policy rbac set`, if there is one (else
+/// the default is in force).
+pub(crate) async fn load_stored_policy(store: &Store) -> Result<Option<Policy>, AppError> {
     match store.rbac_policy().await? {
-        None => Ok(Policy::default_set()),
+        None => Ok(None),
         // Validated by `set_policy` before it was stored.
         Some((version, text)) => {
             Policy::parse_validated(&format!("rbac policy version {version}"), &text)
+                .map(Some)
                 .map_err(AppError::Policy)
         }
     }

@@ -649,6 +649,54 @@ pub async fn import_sbom(ctx: &Context, file: &Path) -> Result<SbomImport, AppEr
 
 /// `dso scan sca PATH`: discovers lockfiles, matches, stores the findings.
 pub async fn scan_sca(ctx: &Context, options: &ScaOptions) -> Result<ScaReport, AppError> {
+    scan_sca_read(ctx, options, read_sca_input(options)).await
+}
+
+/// What a composition scan reads from disk: the lockfiles under the path
+/// (those that could not be read or parsed are `skipped`), or the SBOM.
+#[derive(Debug, Default)]
+pub struct ScaInput {
+    pub files: Vec<ScannedFile>,
+    pub skipped: Vec<String>,
+    pub packages: Vec<Package>,
+}
+
+/// Reads the input of a composition scan. Needs no workspace, so the CLI
+/// does it on another thread while the workspace opens.
+pub fn read_sca_input(options: &ScaOptions) -> Result<ScaInput, AppError> {
+    let target = options.sbom.as_ref().unwrap_or(&options.path);
+    if !target.exists() {
+        return Err(AppError::Read {
+            path: target.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
+        });
+    }
+    Ok(match &options.sbom {
+        Some(sbom) => {
+            let (packages, _unknown) = read_sbom(sbom)?;
+            ScaInput {
+                packages,
+                ..ScaInput::default()
+            }
+        }
+        None => {
+            let (files, skipped, packages) = read_tree(&options.path);
+            ScaInput {
+                files,
+                skipped,
+                packages,
+            }
+        }
+    })
+}
+
+/// [`scan_sca`] of an input read beforehand with [`read_sca_input`]; its
+/// error is reported only once the user is known to be allowed to scan.
+pub async fn scan_sca_read(
+    ctx: &Context,
+    options: &ScaOptions,
+    input: Result<ScaInput, AppError>,
+) -> Result<ScaReport, AppError> {
     // Developers scan as part of running pipelines, security engineers as
     // part of triage: either permission allows a scan.
     let resource = dso_governance::rbac::Resource::kind("scans");
@@ -665,19 +713,11 @@ pub async fn scan_sca(ctx: &Context, options: &ScaOptions) -> Result<ScaReport, 
             .await?;
     }
     let target = options.sbom.as_ref().unwrap_or(&options.path);
-    if !target.exists() {
-        return Err(AppError::Read {
-            path: target.clone(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
-        });
-    }
-    let (files, skipped, packages) = match &options.sbom {
-        Some(sbom) => {
-            let (packages, _unknown) = read_sbom(sbom)?;
-            (Vec::new(), Vec::new(), packages)
-        }
-        None => read_tree(&options.path),
-    };
+    let ScaInput {
+        files,
+        skipped,
+        packages,
+    } = input?;
     let (findings, suppressed) = sca_match(ctx, &packages, &options.target).await?;
     let stored = if options.store {
         let scope = format!(

@@ -48,13 +48,18 @@ impl Context {
     /// Finds the workspace, opens its database (migrating it when its schema
     /// is behind this build) and reads its key.
     pub async fn open(options: &OpenOptions) -> Result<Context, AppError> {
+        // Loading the policy is CPU work that needs nothing but its text:
+        // the default one is loaded on another thread while the database is
+        // opened and queried (a workspace with a policy of its own loads it
+        // once the text is read).
+        let default_policy = std::thread::spawn(dso_governance::rbac::Policy::default_set);
         let workspace = Workspace::discover(options.workspace.as_deref(), &options.cwd)?;
         let url = workspace.database_url(options.database_url.as_deref());
         let store = Store::connect(&url).await?;
         store.migrate_if_behind().await?;
         let key = workspace::read_key(&workspace.key_path())?;
         let owner = workspace.config.workspace.owner.clone();
-        let policy = crate::access::load_policy(&store).await?;
+        let stored_policy = crate::access::load_stored_policy(&store).await?;
         let (session, refused) =
             match crate::access::authenticate(&store, &owner, options.token.as_deref()).await {
                 Ok((session, _)) => (session, None),
@@ -76,6 +81,13 @@ impl Context {
         let actor = Actor {
             user: session.principal.user.clone(),
             role: None,
+        };
+        let policy = match stored_policy {
+            Some(policy) => policy,
+            // As if called here: its panic (a broken build) is this thread's.
+            None => default_policy
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
         };
         let ctx = Context {
             workspace,

@@ -326,16 +326,36 @@ pub async fn run_advisories(
 }
 
 pub async fn run_scan(options: &OpenOptions, command: ScanCommand) -> miette::Result<ExitCode> {
-    let ctx = open(options).await?;
-    match command {
+    // A composition scan reads and parses its lockfiles on another thread
+    // while the workspace opens.
+    let sca_input = match &command {
         ScanCommand::Sca {
             path,
-            format,
-            no_store,
-            fail_on,
             sbom,
             target_os,
             target_arch,
+            no_store,
+            ..
+        } => {
+            let options = ScaOptions {
+                path: path.clone(),
+                store: !no_store,
+                sbom: sbom.clone(),
+                target: dso_assurance::sca::Target {
+                    os: target_os.clone(),
+                    arch: target_arch.clone(),
+                },
+            };
+            std::thread::spawn(move || {
+                let input = uc::read_sca_input(&options);
+                (options, input)
+            })
+        }
+    };
+    let ctx = open(options).await?;
+    match command {
+        ScanCommand::Sca {
+            format, fail_on, ..
         } => {
             let threshold = match fail_on.as_deref() {
                 None => None,
@@ -346,20 +366,12 @@ pub async fn run_scan(options: &OpenOptions, command: ScanCommand) -> miette::Re
                     )
                 })?),
             };
-            let report_ = uc::scan_sca(
-                &ctx,
-                &ScaOptions {
-                    path,
-                    store: !no_store,
-                    sbom,
-                    target: dso_assurance::sca::Target {
-                        os: target_os,
-                        arch: target_arch,
-                    },
-                },
-            )
-            .await
-            .map_err(report)?;
+            let (sca_options, input) = sca_input
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let report_ = uc::scan_sca_read(&ctx, &sca_options, input)
+                .await
+                .map_err(report)?;
             match format {
                 ScanFormat::Json => println!("{}", json(&report_)),
                 ScanFormat::Sarif => {

@@ -24,7 +24,19 @@ pub const DEFAULT_POLICY: &str = include_str!("../policy/rbac.cedar");
 /// command that opens a workspace without a policy of its own loads. A test
 /// checks that it is what `rbac.cedar` and `rbac.cedarschema` compile to
 /// (`UPDATE_EXPECT=1 cargo test -p dso-governance` rewrites it).
-pub const DEFAULT_COMPILED: &str = include_str!("../policy/rbac.compiled.json");
+pub const DEFAULT_COMPILED: Compiled<'static> = Compiled {
+    policies: include_str!("../policy/compiled/policies.json"),
+    actions: include_str!("../policy/compiled/actions.json"),
+};
+
+/// A policy set in Cedar's JSON policy format and the schema's action
+/// entities in Cedar's entity format: loads without Cedar's text parser or
+/// schema builder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compiled<'a> {
+    pub policies: &'a str,
+    pub actions: &'a str,
+}
 
 macro_rules! actions {
     ($($variant:ident => $id:literal, $read:literal;)*) => {
@@ -255,10 +267,9 @@ impl Policy {
             .expect("the compiled default policy is tested to load")
     }
 
-    /// The policy set and the schema's action entities as one JSON text
-    /// (Cedar's JSON policy format and entity format), which loads without
-    /// Cedar's text parser or schema builder.
-    pub fn compile(&self) -> String {
+    /// The policy set and the schema's action entities as JSON texts
+    /// ([`Compiled`]: policies, actions).
+    pub fn compile(&self) -> (String, String) {
         let policies = self
             .set
             .clone()
@@ -274,12 +285,12 @@ impl Policy {
             other => vec![other],
         };
         actions.sort_by_key(|a| a["uid"].to_string());
-        let json = sorted(serde_json::json!({ "policies": policies, "actions": actions }));
-        serde_json::to_string_pretty(&json).expect("JSON values serialise")
+        let text = |v| serde_json::to_string_pretty(&sorted(v)).expect("JSON values serialise");
+        (text(policies), text(serde_json::Value::Array(actions)))
     }
 
     /// Loads what [`Policy::compile`] wrote for the policy `text`.
-    pub fn from_compiled(text: &str, compiled: &str) -> Result<Policy, PolicyError> {
+    pub fn from_compiled(text: &str, compiled: Compiled<'_>) -> Result<Policy, PolicyError> {
         let fail = |message: String| PolicyError {
             name: "compiled rbac policy".into(),
             problems: vec![PolicyProblem {
@@ -288,11 +299,8 @@ impl Policy {
                 message,
             }],
         };
-        let mut json: serde_json::Value =
-            serde_json::from_str(compiled).map_err(|e| fail(e.to_string()))?;
-        let set = PolicySet::from_json_value(json["policies"].take())
-            .map_err(|e| fail(e.to_string()))?;
-        let actions = Entities::from_json_value(json["actions"].take(), None)
+        let set = PolicySet::from_json_str(compiled.policies).map_err(|e| fail(e.to_string()))?;
+        let actions = Entities::from_json_str(compiled.actions, None)
             .map_err(|e| fail(e.to_string()))?
             .into_iter()
             .collect();
@@ -587,17 +595,18 @@ mod tests {
 
     #[test]
     fn compiled_default_is_what_the_policy_and_schema_compile_to() {
-        let fresh = Policy::parse("rbac.cedar", DEFAULT_POLICY)
+        let (policies, actions) = Policy::parse("rbac.cedar", DEFAULT_POLICY)
             .expect("validates")
             .compile();
         if std::env::var_os("UPDATE_EXPECT").is_some() {
-            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/policy/rbac.compiled.json");
-            std::fs::write(path, &fresh).expect("writes the compiled policy");
+            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/policy/compiled");
+            std::fs::write(format!("{dir}/policies.json"), &policies).expect("writes");
+            std::fs::write(format!("{dir}/actions.json"), &actions).expect("writes");
             return;
         }
         assert!(
-            fresh == DEFAULT_COMPILED,
-            "policy/rbac.compiled.json is stale: run `UPDATE_EXPECT=1 cargo test -p dso-governance`"
+            policies == DEFAULT_COMPILED.policies && actions == DEFAULT_COMPILED.actions,
+            "policy/compiled/ is stale: run `UPDATE_EXPECT=1 cargo test -p dso-governance`"
         );
     }
 
@@ -610,9 +619,13 @@ mod tests {
         let parsed = Policy::parse("rbac.cedar", DEFAULT_POLICY).expect("validates");
         let compiled = Policy::default_set();
         let pim = dso_model::pim();
-        let mut role_sets: Vec<Vec<String>> = pim.roles.iter().map(|r| vec![r.id.clone()]).collect();
+        let mut role_sets: Vec<Vec<String>> =
+            pim.roles.iter().map(|r| vec![r.id.clone()]).collect();
         role_sets.push(Vec::new());
-        role_sets.push(vec!["software-developer".into(), "security-engineer".into()]);
+        role_sets.push(vec![
+            "software-developer".into(),
+            "security-engineer".into(),
+        ]);
         let resource = Resource::kind("scans");
         let mut allowed = 0;
         for roles in &role_sets {
@@ -627,7 +640,10 @@ mod tests {
                     for action in Action::ALL {
                         let a = parsed.decide(&who, *action, &resource);
                         let b = compiled.decide(&who, *action, &resource);
-                        assert_eq!(a, b, "{roles:?} superuser={superuser} read_only={read_only} {action}");
+                        assert_eq!(
+                            a, b,
+                            "{roles:?} superuser={superuser} read_only={read_only} {action}"
+                        );
                         allowed += usize::from(matches!(a, Decision::Allow { .. }));
                     }
                 }
@@ -635,7 +651,10 @@ mod tests {
         }
         // Neither allows nothing nor everything.
         let total = role_sets.len() * 4 * Action::ALL.len();
-        assert!(allowed > total / 4 && allowed < total, "{allowed} of {total} allowed");
+        assert!(
+            allowed > total / 4 && allowed < total,
+            "{allowed} of {total} allowed"
+        );
     }
 
     #[test]

@@ -97,12 +97,19 @@ enum Pool {
 ///
 /// The body is compiled once per backend, so it must be portable SQL.
 macro_rules! with_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
-        match &$store.pool {
+    ($store:expr, $pool:ident => $body:expr) => {{
+        let out = match &$store.pool {
             $crate::Pool::Sqlite($pool) => $body,
             $crate::Pool::Postgres($pool) => $body,
-        }
-    };
+        };
+        // sqlx hands a connection back to the pool in a task it spawns when
+        // the query ends. Without this yield, the next query of a
+        // single-threaded runtime (the CLI's) finds no idle connection and
+        // opens another one: a thread, a file open and a parse of the whole
+        // schema each, several times per command.
+        ::tokio::task::yield_now().await;
+        out
+    }};
 }
 pub(crate) use with_pool;
 
@@ -136,7 +143,13 @@ impl Store {
                     .foreign_keys(true)
                     // Other processes may hold the write lock for a while
                     // (a batch import); wait rather than fail.
-                    .busy_timeout(Duration::from_secs(30));
+                    .busy_timeout(Duration::from_secs(30))
+                    // Read pages straight from a memory map instead of
+                    // copying each into a freshly allocated page cache: a
+                    // command that reads the advisory index and a few hundred
+                    // advisories then takes far fewer page faults
+                    // (bench/RESULTS.md). Writes still go through the WAL.
+                    .pragma("mmap_size", "268435456");
                 let pool = SqlitePoolOptions::new()
                     .max_connections(4)
                     .connect_with(options)
