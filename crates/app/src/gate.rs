@@ -160,7 +160,7 @@ pub async fn eval_stored(
             .or_insert_with(|| dso_audit::format_time(jiff::Timestamp::now()).into());
     }
     let pack = pack_or_default(pack);
-    let decision = gate::evaluate(&pack, input).map_err(policy_error)?;
+    let decision = evaluate_off_thread(&pack, input).await?;
     let verdict = if decision.allow { "allow" } else { "deny" };
     let policies: Vec<&String> = pack.iter().map(|(n, _)| n).collect();
     let now = input
@@ -240,6 +240,33 @@ pub async fn test(ctx: &Context, pack: Pack) -> Result<Vec<TestOutcome>, AppErro
 }
 
 /// `file:line:col: message` from the gate becomes a located input error.
+/// Evaluates the pack on a thread of its own. A policy may take long (a
+/// user's Rego can loop over large inputs): on the runtime's thread it would
+/// keep a `dso/gate` step's timeout and the run's cancellation from firing.
+/// An abandoned evaluation ends with its thread or the process and stores
+/// nothing (the decision is stored after it returns).
+async fn evaluate_off_thread(
+    pack: &gate::Pack,
+    input: &serde_json::Value,
+) -> Result<gate::GateDecision, AppError> {
+    let (pack, input) = (pack.clone(), input.clone());
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let failed = |message: String| AppError::Input {
+        location: "gate policy".into(),
+        message,
+    };
+    std::thread::Builder::new()
+        .name("dso-gate".into())
+        .spawn(move || {
+            // The receiver is gone when the evaluation was abandoned.
+            let _ = tx.send(gate::evaluate(&pack, &input));
+        })
+        .map_err(|err| failed(format!("cannot start a thread for the evaluation: {err}")))?;
+    rx.await
+        .map_err(|_| failed("the evaluation stopped unexpectedly (its thread panicked)".into()))?
+        .map_err(policy_error)
+}
+
 fn policy_error(e: gate::GateError) -> AppError {
     match e.0.rsplit_once(": ") {
         Some((location, message)) if location.contains(".rego:") => AppError::Input {

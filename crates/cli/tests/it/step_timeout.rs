@@ -585,3 +585,45 @@ jobs:
     assert_eq!(sboms.as_array().map(Vec::len), Some(1), "{sboms}");
     assert_eq!(sboms[0]["name"], "reports/bom.json");
 }
+
+/// A policy that never ends: two nested loops over 100,000 numbers each
+/// (10^10 steps) looking for a product below zero. It uses CPU, not
+/// memory, and no input: only the timeout can end the step.
+const ENDLESS: &str = "package dso.gate\n\nviolations contains v if {\n\tsome i in numbers.range(1, 100000)\n\tsome j in numbers.range(1, 100000)\n\ti * j < 0\n\tv := {\"rule\": \"never\", \"message\": \"unreachable\", \"ids\": []}\n}\n";
+
+#[test]
+fn a_gate_policy_that_never_ends_times_out_and_decides_nothing() {
+    let dso = Dso::init();
+    let pipeline = r#"
+jobs:
+  gate:
+    activity: policy-gate
+    uses: dso/gate
+    timeout: 2s
+    with: { policies: endless.rego }
+  release:
+    needs: [gate]
+    activity: release
+    run: echo released
+"#;
+    let repo = repo(&dso, pipeline, &[("endless.rego", ENDLESS)]);
+    let started = Instant::now();
+    let (code, out) = run_bounded(&dso, &repo);
+    assert_eq!(code, 1, "{out}");
+    // The run ends soon after the timeout, its evaluation abandoned.
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    let jobs = jobs(&dso, "1");
+    let gate = job(&jobs, "gate");
+    assert_eq!(
+        (gate["status"].as_str(), gate["detail"].as_str()),
+        (Some("failed"), Some("timed out after 2s")),
+        "{gate}"
+    );
+    assert_eq!(job(&jobs, "release")["status"], "skipped");
+    assert!(gate_decisions(&dso, 1).is_empty());
+    assert!(dso.json(&["audit", "verify"])["problem"].is_null());
+}
