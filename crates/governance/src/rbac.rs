@@ -276,7 +276,8 @@ impl Policy {
             .to_json()
             .expect("a parsed policy set has a JSON form");
         let actions = Entities::from_entities(self.actions.iter().cloned(), None)
-            .and_then(|e| e.to_json_value())
+            .expect("the schema's action entities are distinct")
+            .to_json_value()
             .expect("the schema's action entities have a JSON form");
         // Cedar writes both from hash maps: sorted, the same policy always
         // compiles to the same text.
