@@ -78,17 +78,23 @@ fn check_user_name(name: &str) -> Result<(), AppError> {
 }
 
 /// Loads the policy set with `dso policy rbac set`, if there is one (else
-/// the default is in force).
+/// the default is in force): from its compiled form, else (stored before
+/// dso kept one, or written by a dso whose Cedar no longer reads it) from
+/// its text.
 pub(crate) async fn load_stored_policy(store: &Store) -> Result<Option<Policy>, AppError> {
-    match store.rbac_policy().await? {
-        None => Ok(None),
-        // Validated by `set_policy` before it was stored.
-        Some((version, text)) => {
-            Policy::parse_validated(&format!("rbac policy version {version}"), &text)
-                .map(Some)
-                .map_err(AppError::Policy)
+    let Some(row) = store.rbac_policy().await? else {
+        return Ok(None);
+    };
+    if let Some((policies, actions)) = &row.compiled {
+        let compiled = dso_governance::rbac::Compiled { policies, actions };
+        if let Ok(policy) = Policy::from_compiled(&row.text, compiled) {
+            return Ok(Some(policy));
         }
     }
+    // Validated by `set_policy` before it was stored.
+    Policy::parse_validated(&format!("rbac policy version {}", row.version), &row.text)
+        .map(Some)
+        .map_err(AppError::Policy)
 }
 
 /// Works out who is acting: the user of `token`, else the workspace owner.
@@ -708,7 +714,7 @@ pub async fn revoke_tokens(
 pub async fn show_policy(ctx: &Context) -> Result<(Option<i64>, String), AppError> {
     authorize(ctx, Action::PolicyRead, &Resource::kind("rbac policy")).await?;
     Ok(match ctx.store.rbac_policy().await? {
-        Some((version, text)) => (Some(version), text),
+        Some(row) => (Some(row.version), row.text),
         None => (None, dso_governance::rbac::DEFAULT_POLICY.to_owned()),
     })
 }
@@ -736,9 +742,10 @@ pub async fn set_policy(ctx: &Context, name: &str, text: &str) -> Result<Appende
         )));
     }
     let sha = hex::encode(sha2::Sha256::digest(text.as_bytes()));
+    let (policies, actions) = policy.compile();
     let mut tx = ctx.store.begin_write().await?;
     let version = tx
-        .set_rbac_policy(text, &sha, &now(), &ctx.actor.user)
+        .set_rbac_policy(text, (&policies, &actions), &sha, &now(), &ctx.actor.user)
         .await?;
     let event = NewEvent {
         ty: types::POLICY_UPDATED.into(),

@@ -387,12 +387,20 @@ impl Store {
         Ok(rows.into_iter().map(token_from).collect())
     }
 
-    /// The workspace's RBAC policy text and version, if one was set.
-    pub async fn rbac_policy(&self) -> Result<Option<(i64, String)>, StoreError> {
-        Ok(with_pool!(self, pool => {
-            sqlx::query_as("SELECT version, text FROM rbac_policies ORDER BY version DESC LIMIT 1")
-                .fetch_optional(pool)
-                .await?
+    /// The workspace's RBAC policy, if one was set: the latest version.
+    pub async fn rbac_policy(&self) -> Result<Option<RbacPolicyRow>, StoreError> {
+        let row: Option<(i64, String, Option<String>, Option<String>)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT version, text, compiled_policies, compiled_actions FROM rbac_policies \
+                 ORDER BY version DESC LIMIT 1",
+            )
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.map(|(version, text, policies, actions)| RbacPolicyRow {
+            version,
+            text,
+            compiled: policies.zip(actions),
         }))
     }
 
@@ -697,10 +705,12 @@ impl WriteTx {
         Ok(revoked)
     }
 
-    /// Stores a new RBAC policy version; returns its number.
+    /// Stores a new RBAC policy version with its compiled form
+    /// `(policies, actions)`; returns its number.
     pub async fn set_rbac_policy(
         &mut self,
         text: &str,
+        compiled: (&str, &str),
         sha256: &str,
         at: &str,
         by: &str,
@@ -710,9 +720,14 @@ impl WriteTx {
                 .fetch_one(&mut *conn)
                 .await?;
             let version = max.unwrap_or(0) + 1;
-            sqlx::query("INSERT INTO rbac_policies (version, text, sha256, set_at, set_by) VALUES ($1, $2, $3, $4, $5)")
+            sqlx::query(
+                "INSERT INTO rbac_policies (version, text, compiled_policies, compiled_actions, sha256, set_at, set_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
                 .bind(version)
                 .bind(text)
+                .bind(compiled.0)
+                .bind(compiled.1)
                 .bind(sha256)
                 .bind(at)
                 .bind(by)
@@ -962,4 +977,15 @@ pub enum IdKind {
     Requirement,
     BacklogItem,
     Document,
+}
+
+/// A stored RBAC policy version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RbacPolicyRow {
+    pub version: i64,
+    /// The policy as it was set.
+    pub text: String,
+    /// Its compiled form `(policies, actions)`; `None` for a policy stored
+    /// before dso kept one.
+    pub compiled: Option<(String, String)>,
 }

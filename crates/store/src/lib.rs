@@ -34,8 +34,8 @@ pub use assurance::{
 pub use events::{AppendedEntry, EventQuery};
 pub use evidence::{GateDecisionRecord, NewGateDecision, RunSbomRecord};
 pub use governance::{
-    CommitLinkRow, DocumentRow, FindingItemRow, FlowRow, IdKind, ItemRow, RequirementRow,
-    RequirementVersionRow, TokenRow, UserRow,
+    CommitLinkRow, DocumentRow, FindingItemRow, FlowRow, IdKind, ItemRow, RbacPolicyRow,
+    RequirementRow, RequirementVersionRow, TokenRow, UserRow,
 };
 pub use operational::{
     ApprovalRecord, DeploymentRecord, EnvironmentRecord, IncidentRecord, MonitorRecord,

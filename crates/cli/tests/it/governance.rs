@@ -435,6 +435,19 @@ fn rbac_policy_show_set_and_validation() {
     fails_as(&dso, &dev, &["req", "add", "--title", "A"]);
     dso.ok(&["policy", "rbac", "set", "p.cedar"]);
     ok_as(&dso, &dev, &["req", "add", "--title", "A"]);
+    // The stored policy is loaded from its compiled form; a compiled form
+    // this dso cannot read (an older Cedar's, or none: a policy stored before
+    // dso kept one) falls back to the text, which still grants the same.
+    crate::audit::sqlite3(
+        &dso,
+        "UPDATE rbac_policies SET compiled_policies = '{\"staticPolicies\": 7}'",
+    );
+    ok_as(&dso, &dev, &["req", "add", "--title", "B"]);
+    crate::audit::sqlite3(
+        &dso,
+        "UPDATE rbac_policies SET compiled_policies = NULL, compiled_actions = NULL",
+    );
+    ok_as(&dso, &dev, &["req", "add", "--title", "C"]);
     let updated = events(&dso)
         .into_iter()
         .find(|e| e["type"] == "dev.cdeventsx.dso.policy.updated.0.1.0")

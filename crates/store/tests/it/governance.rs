@@ -206,19 +206,30 @@ async fn rbac_matrix_41_roles_by_every_action() {
             tx.insert_user(&user("nobody")).await.unwrap();
             tx.commit().await.unwrap();
 
-            // The policy goes through the database too.
+            // The policy goes through the database too, with its compiled
+            // form, which is what decides below.
             let policy_text = dso_governance::rbac::DEFAULT_POLICY;
+            let (policies, actions) = Policy::parse("set", policy_text).unwrap().compile();
             let mut tx = store.begin_write().await.unwrap();
             assert_eq!(
-                tx.set_rbac_policy(policy_text, "sha", AT, "test")
+                tx.set_rbac_policy(policy_text, (&policies, &actions), "sha", AT, "test")
                     .await
                     .unwrap(),
                 1
             );
             tx.commit().await.unwrap();
-            let (version, text) = store.rbac_policy().await.unwrap().unwrap();
-            assert_eq!((version, text.as_str()), (1, policy_text));
-            let policy = Policy::parse("stored", &text).unwrap();
+            let row = store.rbac_policy().await.unwrap().unwrap();
+            assert_eq!((row.version, row.text.as_str()), (1, policy_text));
+            let (p, a) = row.compiled.as_ref().expect("the compiled form is stored");
+            assert_eq!(
+                (p.as_str(), a.as_str()),
+                (policies.as_str(), actions.as_str())
+            );
+            let compiled = dso_governance::rbac::Compiled {
+                policies: p,
+                actions: a,
+            };
+            let policy = Policy::from_compiled(&row.text, compiled).unwrap();
 
             let mut mismatches = Vec::new();
             for role in &pim.roles {

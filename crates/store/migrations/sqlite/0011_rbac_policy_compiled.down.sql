@@ -1,0 +1,2 @@
+ALTER TABLE rbac_policies DROP COLUMN compiled_actions;
+ALTER TABLE rbac_policies DROP COLUMN compiled_policies;
