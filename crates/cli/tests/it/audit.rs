@@ -4,8 +4,6 @@ use std::io::Write as _;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use dso_store::testing::TestDb;
-
 use crate::Dso;
 
 fn emit_n(dso: &Dso, n: usize) {
@@ -312,33 +310,20 @@ fn sigkill_mid_import_leaves_an_intact_chain_on_sqlite() {
 
 #[test]
 fn sigkill_mid_import_leaves_an_intact_chain_on_postgres() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let Some(db) = rt.block_on(TestDb::postgres()) else {
-        eprintln!(
-            "note: {} unset, PostgreSQL half skipped",
-            dso_store::testing::POSTGRES_URL_VAR
+    Dso::on_postgres(|dso, url| {
+        kill_mid_import(&dso);
+        // Tampering by direct SQL, as a database administrator would with psql.
+        let out = Command::new("psql")
+            .arg(url)
+            .args(["-c", "UPDATE events SET subject = 'forged' WHERE seq = 77"])
+            .output()
+            .expect("psql is installed");
+        assert!(
+            out.status.success(),
+            "psql: {}",
+            String::from_utf8_lossy(&out.stderr)
         );
-        return;
-    };
-    let mut dso = Dso::new();
-    dso.global = vec!["--database".into(), db.url.clone()];
-    dso.ok(&["init", ".", "--name", "pg", "--owner", "alice"]);
-    kill_mid_import(&dso);
-    // Tampering by direct SQL, as a database administrator would with psql.
-    let out = Command::new("psql")
-        .arg(&db.url)
-        .args(["-c", "UPDATE events SET subject = 'forged' WHERE seq = 77"])
-        .output()
-        .expect("psql is installed");
-    assert!(
-        out.status.success(),
-        "psql: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let err = dso.fails(&["audit", "verify"]);
-    assert!(err.contains("BROKEN at entry 77"), "{err}");
-    rt.block_on(db.drop_now());
+        let err = dso.fails(&["audit", "verify"]);
+        assert!(err.contains("BROKEN at entry 77"), "{err}");
+    });
 }

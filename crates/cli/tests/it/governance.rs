@@ -3,8 +3,6 @@
 
 use std::process::Output;
 
-use dso_store::testing::TestDb;
-
 use crate::Dso;
 
 fn as_token(dso: &Dso, token: &str, args: &[&str]) -> Output {
@@ -230,22 +228,7 @@ fn access_on_sqlite() {
 
 #[test]
 fn access_on_postgres() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let Some(db) = rt.block_on(TestDb::postgres()) else {
-        eprintln!(
-            "note: {} unset, PostgreSQL half skipped",
-            dso_store::testing::POSTGRES_URL_VAR
-        );
-        return;
-    };
-    let mut dso = Dso::new();
-    dso.global = vec!["--database".into(), db.url.clone()];
-    dso.ok(&["init", ".", "--name", "pg", "--owner", "alice"]);
-    access_scenario(&dso);
-    rt.block_on(db.drop_now());
+    Dso::on_postgres(|dso, _| access_scenario(&dso));
 }
 
 #[test]
@@ -940,22 +923,7 @@ jobs:
 
 /// Runs `scenario` in a workspace on PostgreSQL, when DSO_TEST_POSTGRES_URL is set.
 fn on_postgres(scenario: fn(&Dso)) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let Some(db) = rt.block_on(TestDb::postgres()) else {
-        eprintln!(
-            "note: {} unset, PostgreSQL half skipped",
-            dso_store::testing::POSTGRES_URL_VAR
-        );
-        return;
-    };
-    let mut dso = Dso::new();
-    dso.global = vec!["--database".into(), db.url.clone()];
-    dso.ok(&["init", ".", "--name", "pg", "--owner", "alice"]);
-    scenario(&dso);
-    rt.block_on(db.drop_now());
+    Dso::on_postgres(|dso, _| scenario(&dso));
 }
 
 /// IE15, IE22, IE23 and IE24 travel on the routes derived from the process

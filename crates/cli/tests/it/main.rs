@@ -47,6 +47,28 @@ impl Dso {
         dso
     }
 
+    /// Runs `test` with a workspace (owner `alice`) on a fresh PostgreSQL
+    /// database, given with its URL, when `DSO_TEST_POSTGRES_URL` is set;
+    /// says so and does nothing otherwise. The database is dropped after.
+    pub fn on_postgres(test: impl FnOnce(Dso, &str)) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let Some(db) = rt.block_on(dso_store::testing::TestDb::postgres()) else {
+            eprintln!(
+                "note: {} unset, PostgreSQL half skipped",
+                dso_store::testing::POSTGRES_URL_VAR
+            );
+            return;
+        };
+        let mut dso = Dso::new();
+        dso.global = vec!["--database".into(), db.url.clone()];
+        dso.ok(&["init", ".", "--name", "pg", "--owner", "alice"]);
+        test(dso, &db.url);
+        rt.block_on(db.drop_now());
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }

@@ -599,71 +599,58 @@ fn a_swapped_envelope_is_refused_and_the_unsigned_listing_is_never_trusted() {
 
 #[test]
 fn approvals_health_rollback_and_incidents_on_postgres() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let Some(db) = rt.block_on(dso_store::testing::TestDb::postgres()) else {
-        eprintln!(
-            "note: {} unset, PostgreSQL half skipped",
-            dso_store::testing::POSTGRES_URL_VAR
+    Dso::on_postgres(|dso, _| {
+        let (dso, _product) = releases_in(dso);
+        let bob = user_token(&dso, "bob", &["release-engineer"]);
+        let state = tempfile::tempdir().unwrap();
+        let current = state.path().join("current");
+        let probe_file = current.clone();
+        let service = Service::start(0, move |_| match std::fs::read_to_string(&probe_file) {
+            Ok(text) if text == "release one\n" => (200, "ok".into()),
+            _ => (500, "broken".into()),
+        });
+        let health = format!("http://127.0.0.1:{}/", service.port);
+        dso.ok(&[
+            "env",
+            "set",
+            "production",
+            "--script",
+            &script(state.path()),
+            "--health",
+            &health,
+            "--health-timeout",
+            "1",
+        ]);
+        let first = dso.json(&["deploy", "1", "--env", "production"]);
+        let id = first["deployment"]["id"].to_string();
+        assert!(dso.fails(&["approve", &id]).contains("cannot approve"));
+        assert_eq!(
+            dso.json(&["--token", &bob, "approve", &id])["deployment"]["status"],
+            "succeeded"
         );
-        return;
-    };
-    let mut dso = Dso::new();
-    dso.global = vec!["--database".into(), db.url.clone()];
-    dso.ok(&["init", ".", "--name", "pg", "--owner", "alice"]);
-    let (dso, _product) = releases_in(dso);
-    let bob = user_token(&dso, "bob", &["release-engineer"]);
-    let state = tempfile::tempdir().unwrap();
-    let current = state.path().join("current");
-    let probe_file = current.clone();
-    let service = Service::start(0, move |_| match std::fs::read_to_string(&probe_file) {
-        Ok(text) if text == "release one\n" => (200, "ok".into()),
-        _ => (500, "broken".into()),
+        let second = dso.json(&["deploy", "2", "--env", "production"]);
+        let id2 = second["deployment"]["id"].to_string();
+        let out = dso.run(&["--token", &bob, "approve", &id2, "--format", "json"]);
+        assert_eq!(out.status.code(), Some(1));
+        let done: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(done["deployment"]["status"], "failed");
+        assert_eq!(done["rollback"]["release"], "1");
+        assert_eq!(done["rollback"]["status"], "succeeded");
+        assert_eq!(std::fs::read_to_string(&current).unwrap(), "release one\n");
+        let file = dso.path().join("alert.json");
+        std::fs::write(
+            &file,
+            r#"{"alerts":[{"name":"Down","status":"firing","env":"production","service":"product"}]}"#,
+        )
+        .unwrap();
+        dso.ok(&["alert", "ingest", file.to_str().unwrap()]);
+        let inc = dso.json(&["incident", "list"])[0].clone();
+        assert_eq!(
+            inc["deployment"], done["rollback"]["id"],
+            "the latest deployment is the rollback"
+        );
+        assert!(dso.json(&["audit", "verify"])["problem"].is_null());
     });
-    let health = format!("http://127.0.0.1:{}/", service.port);
-    dso.ok(&[
-        "env",
-        "set",
-        "production",
-        "--script",
-        &script(state.path()),
-        "--health",
-        &health,
-        "--health-timeout",
-        "1",
-    ]);
-    let first = dso.json(&["deploy", "1", "--env", "production"]);
-    let id = first["deployment"]["id"].to_string();
-    assert!(dso.fails(&["approve", &id]).contains("cannot approve"));
-    assert_eq!(
-        dso.json(&["--token", &bob, "approve", &id])["deployment"]["status"],
-        "succeeded"
-    );
-    let second = dso.json(&["deploy", "2", "--env", "production"]);
-    let id2 = second["deployment"]["id"].to_string();
-    let out = dso.run(&["--token", &bob, "approve", &id2, "--format", "json"]);
-    assert_eq!(out.status.code(), Some(1));
-    let done: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(done["deployment"]["status"], "failed");
-    assert_eq!(done["rollback"]["release"], "1");
-    assert_eq!(done["rollback"]["status"], "succeeded");
-    assert_eq!(std::fs::read_to_string(&current).unwrap(), "release one\n");
-    let file = dso.path().join("alert.json");
-    std::fs::write(
-        &file,
-        r#"{"alerts":[{"name":"Down","status":"firing","env":"production","service":"product"}]}"#,
-    )
-    .unwrap();
-    dso.ok(&["alert", "ingest", file.to_str().unwrap()]);
-    let inc = dso.json(&["incident", "list"])[0].clone();
-    assert_eq!(
-        inc["deployment"], done["rollback"]["id"],
-        "the latest deployment is the rollback"
-    );
-    assert!(dso.json(&["audit", "verify"])["problem"].is_null());
-    rt.block_on(db.drop_now());
 }
 
 #[test]

@@ -5,8 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use dso_store::testing::TestDb;
-
 use crate::Dso;
 use crate::pipeline::{git, repo, run};
 
@@ -318,22 +316,7 @@ fn security_steps_store_findings_and_sboms_on_sqlite() {
 
 #[test]
 fn security_steps_store_findings_and_sboms_on_postgres() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let Some(db) = rt.block_on(TestDb::postgres()) else {
-        eprintln!(
-            "note: {} unset, PostgreSQL half skipped",
-            dso_store::testing::POSTGRES_URL_VAR
-        );
-        return;
-    };
-    let mut dso = Dso::new();
-    dso.global = vec!["--database".into(), db.url.clone()];
-    dso.ok(&["init", ".", "--name", "pg", "--owner", "alice"]);
-    scans_end_to_end(&dso);
-    rt.block_on(db.drop_now());
+    Dso::on_postgres(|dso, _| scans_end_to_end(&dso));
 }
 
 #[test]

@@ -15,8 +15,6 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use dso_store::testing::TestDb;
-
 use crate::Dso;
 use crate::pipeline::{git, repo};
 
@@ -311,22 +309,7 @@ fn a_blocked_builtin_step_times_out_and_stores_nothing_on_sqlite() {
 
 /// A workspace on a fresh PostgreSQL database, when the suite has one.
 fn on_postgres(test: impl FnOnce(&Dso)) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let Some(db) = rt.block_on(TestDb::postgres()) else {
-        eprintln!(
-            "note: {} unset, PostgreSQL half skipped",
-            dso_store::testing::POSTGRES_URL_VAR
-        );
-        return;
-    };
-    let mut dso = Dso::new();
-    dso.global = vec!["--database".into(), db.url.clone()];
-    dso.ok(&["init", ".", "--name", "pg", "--owner", "alice"]);
-    test(&dso);
-    rt.block_on(db.drop_now());
+    Dso::on_postgres(|dso, _| test(&dso));
 }
 
 #[test]
