@@ -240,30 +240,21 @@ pub async fn test(ctx: &Context, pack: Pack) -> Result<Vec<TestOutcome>, AppErro
 }
 
 /// `file:line:col: message` from the gate becomes a located input error.
-/// Evaluates the pack on a thread of its own. A policy may take long (a
-/// user's Rego can loop over large inputs): on the runtime's thread it would
-/// keep a `dso/gate` step's timeout and the run's cancellation from firing.
-/// An abandoned evaluation ends with its thread or the process and stores
-/// nothing (the decision is stored after it returns).
+/// Evaluates the pack on a thread of its own ([`crate::detached`]). A
+/// policy may take long (a user's Rego can loop over large inputs): on the
+/// runtime's thread it would keep a `dso/gate` step's timeout and the run's
+/// cancellation from firing.
 async fn evaluate_off_thread(
     pack: &gate::Pack,
     input: &serde_json::Value,
 ) -> Result<gate::GateDecision, AppError> {
     let (pack, input) = (pack.clone(), input.clone());
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let failed = |message: String| AppError::Input {
-        location: "gate policy".into(),
-        message,
-    };
-    std::thread::Builder::new()
-        .name("dso-gate".into())
-        .spawn(move || {
-            // The receiver is gone when the evaluation was abandoned.
-            let _ = tx.send(gate::evaluate(&pack, &input));
-        })
-        .map_err(|err| failed(format!("cannot start a thread for the evaluation: {err}")))?;
-    rx.await
-        .map_err(|_| failed("the evaluation stopped unexpectedly (its thread panicked)".into()))?
+    crate::detached::run("dso-gate", move || gate::evaluate(&pack, &input))
+        .await
+        .map_err(|reason| AppError::Input {
+            location: "gate policy".into(),
+            message: format!("the evaluation failed: {reason}"),
+        })?
         .map_err(policy_error)
 }
 

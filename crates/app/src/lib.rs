@@ -21,6 +21,7 @@ pub mod artifacts;
 pub mod assurance;
 pub mod backlog;
 pub mod context;
+mod detached;
 pub mod error;
 pub mod events;
 pub mod exchange;

@@ -15,7 +15,7 @@
 //!
 //! Scans and file reads that may not return (a FIFO where a `.gitignore`
 //! or a policy file is expected waits for a writer) run on a detached
-//! thread ([`blocking`]), so the job's `timeout:` and the run's
+//! thread ([`crate::detached`]), so the job's `timeout:` and the run's
 //! cancellation end the step, and `dso run` exits, whatever that thread
 //! does; a step stores nothing until that work has returned.
 
@@ -298,31 +298,16 @@ fn repo_path(root_rel: &str, path: &str) -> String {
 
 /// Runs work that may take long or block (a scan; a read, which on a FIFO
 /// waits for a writer) off the async thread, so that the job's timeout and
-/// the run's cancellation can abandon it.
-///
-/// On a thread of its own, detached, rather than `spawn_blocking`: a
-/// runtime waits for its blocking pool when it shuts down, so an abandoned
-/// read that never returns would keep `dso run` from exiting after the run
-/// ended. An abandoned thread stops when its work returns or with the
-/// process; it stores nothing, since every store write happens after it,
-/// in the step's future that the timeout or cancellation dropped.
+/// the run's cancellation can abandon it ([`crate::detached`]).
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
-    let stopped = |message: String| AppError::Input {
-        location: "built-in step".into(),
-        message,
-    };
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("dso-step".into())
-        .spawn(move || {
-            // The receiver is gone when the step was abandoned.
-            let _ = tx.send(f());
-        })
-        .map_err(|err| stopped(format!("cannot start a thread for the step: {err}")))?;
-    rx.await
-        .map_err(|_| stopped("the scan stopped unexpectedly (its thread panicked)".into()))?
+    crate::detached::run("dso-step", f)
+        .await
+        .map_err(|reason| AppError::Input {
+            location: "built-in step".into(),
+            message: format!("the step's work failed: {reason}"),
+        })?
 }
 
 /// Prints the counts by severity and one line per finding.

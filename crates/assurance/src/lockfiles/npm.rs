@@ -256,23 +256,7 @@ fn unquote(s: &str) -> &str {
 /// Decodes `%XX` escapes (yarn berry writes a patched package's locator
 /// percent-encoded inside its own); anything malformed is kept as written.
 fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(b) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
+    String::from_utf8(super::percent_decode(s)).unwrap_or_else(|_| s.to_owned())
 }
 
 /// What a yarn berry locator's reference (after `name@`) says of the
