@@ -48,14 +48,11 @@ impl Context {
     /// Finds the workspace, opens its database (migrating it when its schema
     /// is behind this build) and reads its key.
     pub async fn open(options: &OpenOptions) -> Result<Context, AppError> {
-        // Loading the policy is CPU work that needs nothing but its text:
-        // the default one is loaded on another thread while the database is
-        // opened and queried (a workspace with a policy of its own loads it
-        // once the text is read).
-        let default_policy = std::thread::spawn(dso_governance::rbac::Policy::default_set);
         let workspace = Workspace::discover(options.workspace.as_deref(), &options.cwd)?;
         let url = workspace.database_url(options.database_url.as_deref());
-        let store = Store::connect(&url).await?;
+        // One user's command (or one server request): one connection for
+        // its statements (`Clients::One`).
+        let store = Store::connect_for_command(&url).await?;
         store.migrate_if_behind().await?;
         let key = workspace::read_key(&workspace.key_path())?;
         let owner = workspace.config.workspace.owner.clone();
@@ -84,10 +81,8 @@ impl Context {
         };
         let policy = match stored_policy {
             Some(policy) => policy,
-            // As if called here: its panic (a broken build) is this thread's.
-            None => default_policy
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // Decides from its decision table: no Cedar policy is loaded.
+            None => dso_governance::rbac::Policy::default_set(),
         };
         let ctx = Context {
             workspace,

@@ -269,6 +269,9 @@ fn main() -> ExitCode {
         );
     }
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve { .. }) {
+        one_malloc_arena();
+    }
     miette::set_hook(Box::new(|_| {
         // Wrap long messages for people; keep one line per message for scripts and logs.
         let terminal = std::io::stderr().is_terminal();
@@ -290,6 +293,21 @@ fn main() -> ExitCode {
             eprintln!("{report:?}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Makes every thread allocate from the main heap (glibc's `M_ARENA_MAX`).
+///
+/// A command's few threads (its lockfile reader, the policy loader, one per
+/// SQLite connection) would otherwise each get an arena of their own, and
+/// every page a fresh arena touches is a page fault: about 100 of a short
+/// scan's 1,400 (bench/RESULTS.md). `dso serve` keeps the default: its
+/// workers allocate at once.
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a malloc tunable; no other thread exists yet.
+    unsafe {
+        nix::libc::mallopt(nix::libc::M_ARENA_MAX, 1);
     }
 }
 

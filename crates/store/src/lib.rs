@@ -89,8 +89,30 @@ pub struct Store {
 
 #[derive(Clone)]
 enum Pool {
-    Sqlite(SqlitePool),
+    /// Single statements run on `statements`, write transactions on
+    /// `transactions`: one pool of several connections for a server (both
+    /// fields), two for a command ([`Store::connect_for_command`]).
+    Sqlite {
+        statements: SqlitePool,
+        transactions: SqlitePool,
+        clients: Clients,
+    },
     Postgres(PgPool),
+}
+
+/// Who uses a [`Store`]: what its SQLite connections are shared by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clients {
+    /// A server answering many requests at once: a pool of connections.
+    Many,
+    /// One command of one user: its statements share one connection, opened
+    /// at once; write transactions take others, opened on first use.
+    ///
+    /// A short command then opens one connection, not two or three: sqlx
+    /// hands a connection back to its pool in a task after each query, so
+    /// the next query of a pool of several finds none idle and opens
+    /// another (a thread, a file and a parse of the whole schema each).
+    One,
 }
 
 /// Runs `$body` with `$pool` bound to the concrete pool of either backend.
@@ -99,14 +121,15 @@ enum Pool {
 macro_rules! with_pool {
     ($store:expr, $pool:ident => $body:expr) => {{
         let out = match &$store.pool {
-            $crate::Pool::Sqlite($pool) => $body,
+            $crate::Pool::Sqlite {
+                statements: $pool, ..
+            } => $body,
             $crate::Pool::Postgres($pool) => $body,
         };
         // sqlx hands a connection back to the pool in a task it spawns when
         // the query ends. Without this yield, the next query of a
-        // single-threaded runtime (the CLI's) finds no idle connection and
-        // opens another one: a thread, a file open and a parse of the whole
-        // schema each, several times per command.
+        // single-threaded runtime finds no idle connection in a pool of
+        // several and opens another one (see `Clients::One`).
         ::tokio::task::yield_now().await;
         out
     }};
@@ -122,6 +145,16 @@ impl Store {
     /// Does not migrate; call [`Store::migrate`]. Errors on an unsupported
     /// URL or when the database cannot be reached.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Store::connect_with(url, Clients::Many).await
+    }
+
+    /// [`Store::connect`] for one command of one user ([`Clients::One`]).
+    pub async fn connect_for_command(url: &str) -> Result<Store, StoreError> {
+        Store::connect_with(url, Clients::One).await
+    }
+
+    /// Opens the database at `url` for `clients`.
+    pub async fn connect_with(url: &str, clients: Clients) -> Result<Store, StoreError> {
         let connect_err = |source| StoreError::Connect {
             url: redact_url(url),
             source,
@@ -150,12 +183,31 @@ impl Store {
                     // advisories then takes far fewer page faults
                     // (bench/RESULTS.md). Writes still go through the WAL.
                     .pragma("mmap_size", "268435456");
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(4)
-                    .connect_with(options)
-                    .await
-                    .map_err(connect_err)?;
-                Pool::Sqlite(pool)
+                // A connection to a file cannot have gone away: no ping
+                // (a round trip to the connection's thread) before each use.
+                let pool = |max| {
+                    SqlitePoolOptions::new()
+                        .max_connections(max)
+                        .test_before_acquire(false)
+                };
+                match clients {
+                    Clients::Many => {
+                        let pool = pool(4).connect_with(options).await.map_err(connect_err)?;
+                        Pool::Sqlite {
+                            statements: pool.clone(),
+                            transactions: pool,
+                            clients,
+                        }
+                    }
+                    Clients::One => Pool::Sqlite {
+                        statements: pool(1)
+                            .connect_with(options.clone())
+                            .await
+                            .map_err(connect_err)?,
+                        transactions: pool(3).connect_lazy_with(options),
+                        clients,
+                    },
+                }
             }
             Backend::Postgres => {
                 let pool = PgPoolOptions::new()
@@ -173,7 +225,7 @@ impl Store {
     /// Brings the schema up to date (idempotent).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.pool {
-            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Pool::Sqlite { transactions, .. } => SQLITE_MIGRATIONS.run(transactions).await?,
             Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
@@ -192,7 +244,7 @@ impl Store {
     /// the schema changes (and by [`Store::migrate`], which `dso init` runs).
     pub async fn migrate_if_behind(&self) -> Result<bool, StoreError> {
         let migrator = match &self.pool {
-            Pool::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Pool::Sqlite { .. } => &SQLITE_MIGRATIONS,
             Pool::Postgres(_) => &POSTGRES_MIGRATIONS,
         };
         let ups = || {
@@ -225,9 +277,9 @@ impl Store {
     /// checkpoint. Best effort (readers may keep part of the log); nothing
     /// to do on PostgreSQL.
     pub async fn checkpoint_log(&self) -> Result<(), StoreError> {
-        if let Pool::Sqlite(pool) = &self.pool {
+        if let Pool::Sqlite { statements, .. } = &self.pool {
             sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(pool)
+                .execute(statements)
                 .await?;
         }
         Ok(())
@@ -236,7 +288,7 @@ impl Store {
     /// Reverts every migration (used by the reversibility test and `dso` maintenance).
     pub async fn migrate_down_all(&self) -> Result<(), StoreError> {
         match &self.pool {
-            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.undo(pool, 0).await?,
+            Pool::Sqlite { transactions, .. } => SQLITE_MIGRATIONS.undo(transactions, 0).await?,
             Pool::Postgres(pool) => POSTGRES_MIGRATIONS.undo(pool, 0).await?,
         }
         Ok(())
@@ -244,7 +296,7 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         match self.pool {
-            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Sqlite { .. } => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
         }
     }
@@ -252,7 +304,7 @@ impl Store {
     /// Names of the user tables, sorted (for schema checks).
     pub async fn table_names(&self) -> Result<Vec<String>, StoreError> {
         let names: Vec<(String,)> = match &self.pool {
-            Pool::Sqlite(pool) => {
+            Pool::Sqlite { statements: pool, .. } => {
                 sqlx::query_as(
                     "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
                 )
@@ -270,9 +322,36 @@ impl Store {
         Ok(names.into_iter().map(|(n,)| n).collect())
     }
 
+    /// How many connections are open now (idle or in use).
+    pub fn open_connections(&self) -> u32 {
+        match &self.pool {
+            Pool::Sqlite {
+                statements,
+                clients: Clients::Many,
+                ..
+            } => statements.size(),
+            Pool::Sqlite {
+                statements,
+                transactions,
+                ..
+            } => statements.size() + transactions.size(),
+            Pool::Postgres(pool) => pool.size(),
+        }
+    }
+
     /// Closes every connection, waiting for them to be returned.
     pub async fn close(&self) {
-        with_pool!(self, pool => pool.close().await)
+        match &self.pool {
+            Pool::Sqlite {
+                statements,
+                transactions,
+                ..
+            } => {
+                statements.close().await;
+                transactions.close().await;
+            }
+            Pool::Postgres(pool) => pool.close().await,
+        }
     }
 
     /// Creates the database named by `url` (for PostgreSQL, through its

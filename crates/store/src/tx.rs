@@ -51,7 +51,9 @@ impl Store {
         match &self.pool {
             // The connection's busy timeout (30 s) makes BEGIN IMMEDIATE wait
             // for another writer, in this process or another.
-            Pool::Sqlite(pool) => Ok(WriteTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?)),
+            Pool::Sqlite { transactions, .. } => Ok(WriteTx::Sqlite(
+                transactions.begin_with("BEGIN IMMEDIATE").await?,
+            )),
             Pool::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")

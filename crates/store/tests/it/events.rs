@@ -265,3 +265,69 @@ async fn an_uncommitted_write_leaves_no_event() {
     })
     .await;
 }
+
+/// A command's store (`Clients::One`) runs its statements on one connection
+/// and its write transactions on another: a statement while a transaction
+/// is open neither waits for it nor sees its rows, and many statements in a
+/// row open no second connection.
+#[tokio::test]
+async fn a_command_store_runs_statements_on_one_connection_beside_its_transactions() {
+    let db = dso_store::testing::TestDb::sqlite();
+    db.store().await.unwrap().close().await;
+    let store = Store::connect_for_command(&db.url).await.unwrap();
+    assert_eq!(store.open_connections(), 1);
+    for _ in 0..20 {
+        assert_eq!(store.count_events().await.unwrap(), 0);
+    }
+    assert_eq!(
+        store.open_connections(),
+        1,
+        "statements share one connection"
+    );
+
+    let mut tx = store.begin_write().await.unwrap();
+    tx.append(&[event("t.c", "in-tx", 1), event("t.c", "in-tx", 2)])
+        .await
+        .unwrap();
+    // The statement connection reads beside the open transaction.
+    assert_eq!(store.count_events().await.unwrap(), 0);
+    tx.commit().await.unwrap();
+    assert_eq!(store.count_events().await.unwrap(), 2);
+    assert_eq!(store.open_connections(), 2);
+
+    // Many tasks of one command (a pipeline's jobs) share it.
+    let mut tasks = Vec::new();
+    for t in 0..8i64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..10i64 {
+                store
+                    .append(&[event("t.c", &format!("task{t}"), i)])
+                    .await
+                    .unwrap();
+                store.events(&EventQuery::default()).await.unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(store.count_events().await.unwrap(), 2 + 80);
+    let report = verify(&store).await;
+    assert!(report.is_intact(), "{report:?}");
+    assert!(store.open_connections() <= 4);
+}
+
+/// The server's store (`Store::connect`) shares one pool of several
+/// connections between statements and transactions.
+#[tokio::test]
+async fn a_server_store_shares_one_pool() {
+    let db = dso_store::testing::TestDb::sqlite();
+    let store = db.store().await.unwrap();
+    let mut tx = store.begin_write().await.unwrap();
+    tx.append(&[event("t.c", "in-tx", 1)]).await.unwrap();
+    assert_eq!(store.count_events().await.unwrap(), 0);
+    tx.commit().await.unwrap();
+    assert_eq!(store.count_events().await.unwrap(), 1);
+    assert!(store.open_connections() <= 4);
+}
