@@ -5,6 +5,7 @@
 //! is one `advisories.imported` event; each finding transition (created,
 //! reopened, fixed, triaged) is one event whose subject is the finding id.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -500,10 +501,10 @@ pub async fn match_packages(
     packages: &[Package],
     target: &Target,
 ) -> Result<Vec<ScaFinding>, AppError> {
-    let mut by_eco: HashMap<Ecosystem, HashSet<String>> = HashMap::new();
+    let mut by_eco: HashMap<&Ecosystem, HashSet<Cow<'_, str>>> = HashMap::new();
     for p in packages {
         by_eco
-            .entry(p.ecosystem.clone())
+            .entry(&p.ecosystem)
             .or_default()
             .insert(p.ecosystem.normalize_name(&p.name));
     }
@@ -512,7 +513,7 @@ pub async fn match_packages(
     let mut ids: Vec<String> = Vec::new();
     for (eco, names) in &by_eco {
         for (name, id) in ctx.store.advisory_package_index(eco.as_str()).await? {
-            if names.contains(&name) {
+            if names.contains(name.as_str()) {
                 ids.push(id);
             }
         }
@@ -530,7 +531,10 @@ pub async fn match_packages(
 
 /// Reads every lockfile under `path`; unreadable or malformed ones are
 /// returned as skipped (`file:line: field: message`).
-pub fn read_tree(path: &Path) -> (Vec<ScannedFile>, Vec<String>, Vec<Package>) {
+pub fn read_tree(
+    path: &Path,
+    detail: lockfiles::Detail,
+) -> (Vec<ScannedFile>, Vec<String>, Vec<Package>) {
     let mut files = Vec::new();
     let mut skipped = Vec::new();
     let mut packages = Vec::new();
@@ -543,7 +547,7 @@ pub fn read_tree(path: &Path) -> (Vec<ScannedFile>, Vec<String>, Vec<Package>) {
                 continue;
             }
         };
-        match lockfiles::parse(kind, &name, &text) {
+        match lockfiles::parse_with(kind, &name, &text, detail) {
             Ok(found) => {
                 files.push(ScannedFile {
                     file: name,
@@ -586,7 +590,7 @@ pub fn generate_sbom(
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
         });
     }
-    let (_files, skipped, packages) = read_tree(path);
+    let (_files, skipped, packages) = read_tree(path, lockfiles::Detail::Full);
     let subject = path
         .canonicalize()
         .ok()
@@ -680,7 +684,7 @@ pub fn read_sca_input(options: &ScaOptions) -> Result<ScaInput, AppError> {
             }
         }
         None => {
-            let (files, skipped, packages) = read_tree(&options.path);
+            let (files, skipped, packages) = read_tree(&options.path, lockfiles::Detail::Matching);
             ScaInput {
                 files,
                 skipped,

@@ -389,7 +389,8 @@ async fn sca(
     let (rel, root) = scan_root(env, with)?;
     let work = env.work.clone();
     let (files, skipped, packages) = blocking(move || {
-        let (mut files, skipped, mut packages) = crate::assurance::read_tree(&root);
+        let (mut files, skipped, mut packages) =
+            crate::assurance::read_tree(&root, dso_assurance::lockfiles::Detail::Matching);
         for p in &mut packages {
             p.file = relative_to(&work, &p.file);
         }
@@ -583,7 +584,8 @@ async fn sbom(
     let subject = env.repo.clone();
     let fmt = format.clone();
     let (doc, skipped, n_packages) = blocking(move || {
-        let (_files, skipped, mut packages) = crate::assurance::read_tree(&root);
+        let (_files, skipped, mut packages) =
+            crate::assurance::read_tree(&root, dso_assurance::lockfiles::Detail::Full);
         for p in &mut packages {
             p.file = relative_to(&work, &p.file);
         }

@@ -10,6 +10,7 @@ use crate::output::{Format, print_rows};
 use crate::report;
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum UserCommand {
     /// Add a user, optionally with PIM roles and a password (read from stdin).
     Add {
@@ -35,6 +36,7 @@ pub enum UserCommand {
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum RoleCommand {
     /// Grant a PIM role (see `dso model roles`) to a user.
     Grant { user: String, role: String },
@@ -43,6 +45,7 @@ pub enum RoleCommand {
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum TokenCommand {
     /// Create an API token; it is printed once and stored only as a hash.
     Create {
@@ -81,6 +84,7 @@ pub enum TokenCommand {
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum PolicyCommand {
     /// The RBAC policy (Cedar) that decides who may do what.
     #[command(subcommand)]
@@ -95,6 +99,7 @@ pub enum PolicyCommand {
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum RbacCommand {
     /// Print the policy in force (or the schema, or the role × action matrix).
     Show {

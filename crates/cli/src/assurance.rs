@@ -11,6 +11,7 @@ use crate::output::{Format, print_rows};
 use crate::report;
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum AdvisoriesCommand {
     /// Import advisories: a directory (RustSec advisory-db, PyPA
     /// advisory-database, Go vulndb, any OSV JSON/YAML), an osv.dev
@@ -54,6 +55,7 @@ pub enum AdvisoriesCommand {
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum ScanCommand {
     /// Software composition analysis: find lockfiles under PATH (respecting
     /// .gitignore) and match every package against the imported advisories.
@@ -111,6 +113,7 @@ pub enum SbomFormatArg {
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum SbomCommand {
     /// Read a CycloneDX (1.4-1.6) or SPDX 2.3 JSON SBOM, summarise it and
     /// record the import (scan it with `dso scan sca --sbom FILE`).
@@ -131,6 +134,7 @@ pub enum ScanFormat {
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum FindingsCommand {
     /// List stored findings, newest first.
     List {
@@ -744,6 +748,7 @@ pub async fn run_sbom(options: &OpenOptions, args: SbomArgs) -> miette::Result<E
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum VexCommand {
     /// Store an OpenVEX document's statements. From the next scan on, a
     /// `not_affected` statement turns the matching SCA finding into a false

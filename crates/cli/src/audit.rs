@@ -11,6 +11,7 @@ use crate::output::{Format, print_rows};
 use crate::report;
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum EventCommand {
     /// Append one event (for scripts and manual PIM exchanges).
     Emit {
@@ -41,6 +42,7 @@ pub enum EventCommand {
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum AuditCommand {
     /// List events, oldest first.
     Log {

@@ -51,6 +51,7 @@ impl FieldArgs {
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum BacklogCommand {
     /// Add an item (key BL-n) in the flow's first state.
     ///
@@ -105,6 +106,7 @@ pub enum BacklogCommand {
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum FlowCommand {
     /// Print the states and transitions.
     Show {

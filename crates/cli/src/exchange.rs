@@ -13,6 +13,7 @@ use crate::report;
 use crate::req::{json, print_json};
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum ExchangeCommand {
     /// Send a document (an information element) to its receiver.
     ///

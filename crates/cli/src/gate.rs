@@ -10,6 +10,7 @@ use crate::report;
 use crate::req::{json, print_json};
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum GateCommand {
     /// Evaluate the gate and store the decision; exit 1 when it denies.
     ///

@@ -66,6 +66,7 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 enum Command {
     /// Create a workspace: dso.toml (documented defaults), the database and
     /// the audit signing key (mode 0600).
@@ -218,6 +219,7 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 enum AlertCommand {
     /// Read alerts (a Prometheus Alertmanager webhook payload or dso's
     /// generic JSON) from FILE or `-`: firing alerts open incidents,
@@ -230,6 +232,7 @@ enum AlertCommand {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 enum UsageCommand {
     /// Read an access log, learn per-client and per-route rate baselines and
     /// open a security incident for each burst or run of authentication

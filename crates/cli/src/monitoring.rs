@@ -45,6 +45,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum MonitorCommand {
     /// Add (or replace) an HTTP or TCP probe of a service in an environment.
     Add {
@@ -227,6 +228,7 @@ pub async fn uptime(
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum SloCommand {
     /// Add (or replace) an availability objective over a rolling window.
     Add {
@@ -338,6 +340,7 @@ pub async fn alert_ingest(
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum IncidentCommand {
     /// List incidents, newest first.
     List {

@@ -16,6 +16,7 @@ async fn open(options: &OpenOptions) -> miette::Result<Context> {
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum EnvCommand {
     /// Create an environment.
     Create(EnvArgs),
@@ -283,6 +284,7 @@ pub async fn env(options: &OpenOptions, command: EnvCommand) -> miette::Result<E
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum ReleaseCommand {
     /// Make a release from a successful run: its artifacts with their
     /// SHA-256, its evidence (SBOMs, findings summary, latest gate

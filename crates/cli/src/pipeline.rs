@@ -39,6 +39,7 @@ pub struct RunsArgs {
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 enum RunsCommand {
     /// One run: its commit and every job with status and timings, in DAG order.
     Show {
@@ -49,6 +50,7 @@ enum RunsCommand {
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum SecretCommand {
     /// Store a secret; the value is read from standard input (never an argument).
     Set { name: String },
@@ -62,6 +64,7 @@ pub enum SecretCommand {
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum PipelineCommand {
     /// Check a pipeline file and print every problem (file, line, column, hint).
     Validate {

@@ -10,6 +10,7 @@ use crate::output::{Format, print_rows};
 use crate::report;
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum ReqCommand {
     /// Add a requirement (id REQ-n unless --id is given).
     Add {

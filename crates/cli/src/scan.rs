@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use crate::output;
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum ScanCommand {
     /// `dso scan sca` (crates/cli/src/assurance.rs): it uses the workspace's advisories.
     #[command(flatten)]

@@ -32,6 +32,7 @@ pub struct TraceArgs {
 }
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 enum TraceCommand {
     /// Link commits of a git repository to the backlog items they mention.
     LinkCommits {

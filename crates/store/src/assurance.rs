@@ -13,6 +13,8 @@ use crate::{Store, StoreError, WriteTx, with_pool, with_tx};
 const ROWS_PER_INSERT: usize = 1000;
 /// Ids per `IN (...)` list.
 const IDS_PER_QUERY: usize = 500;
+/// Between the JSON documents of one aggregated row (see `advisories_by_ids`).
+const RECORD_SEPARATOR: &str = "\u{1e}";
 
 /// One imported advisory record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,25 +199,34 @@ impl Store {
             .unwrap_or_default())
     }
 
-    /// The matching JSON (no prose) of the merged advisories with these ids.
+    /// The matching JSON (no prose) of the merged advisories with these
+    /// ids, in id order.
+    ///
+    /// Each chunk of ids comes back as one row, the documents joined by the
+    /// ASCII record separator (U+001E, which JSON text cannot contain
+    /// unescaped; RFC 7464 separates JSON texts with it): a row costs a
+    /// message from SQLite's connection thread, and a scan reads hundreds
+    /// of advisories.
     pub async fn advisories_by_ids(&self, ids: &[String]) -> Result<Vec<String>, StoreError> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(IDS_PER_QUERY) {
-            let rows: Vec<String> = with_pool!(self, pool => {
-                let mut qb = QueryBuilder::new("SELECT matching FROM advisories WHERE id IN (");
+            let joined: Option<String> = with_pool!(self, pool => {
+                let mut qb = QueryBuilder::new("SELECT string_agg(matching, ");
+                qb.push_bind(RECORD_SEPARATOR);
+                qb.push(" ORDER BY id) FROM advisories WHERE id IN (");
                 let mut sep = qb.separated(", ");
                 for id in chunk {
                     sep.push_bind(id.as_str());
                 }
-                qb.push(") ORDER BY id");
-                qb.build()
-                    .fetch_all(pool)
-                    .await?
-                    .iter()
-                    .map(|r| r.try_get::<String, _>(0))
-                    .collect::<Result<Vec<_>, _>>()?
+                qb.push(")");
+                qb.build().fetch_one(pool).await?.try_get::<Option<String>, _>(0)?
             });
-            out.extend(rows);
+            out.extend(
+                joined
+                    .iter()
+                    .flat_map(|j| j.split(RECORD_SEPARATOR))
+                    .map(str::to_owned),
+            );
         }
         Ok(out)
     }

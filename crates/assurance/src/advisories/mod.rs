@@ -202,7 +202,10 @@ impl Advisory {
         let mut out: Vec<(Ecosystem, String)> = self
             .affected
             .iter()
-            .map(|a| (a.ecosystem.clone(), a.ecosystem.normalize_name(&a.name)))
+            .map(|a| {
+                let name = a.ecosystem.normalize_name(&a.name).into_owned();
+                (a.ecosystem.clone(), name)
+            })
             .collect();
         out.sort();
         out.dedup();

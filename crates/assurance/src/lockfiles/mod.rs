@@ -92,7 +92,7 @@ impl Package {
         let ty = self.ecosystem.purl_type();
         let name = match self.ecosystem {
             Ecosystem::Maven => self.name.replacen(':', "/", 1),
-            Ecosystem::PyPI => self.ecosystem.normalize_name(&self.name),
+            Ecosystem::PyPI => self.ecosystem.normalize_name(&self.name).into_owned(),
             _ => self.name.clone(),
         };
         // `/` separates the namespace's segments and the name (`@scope/name`,
@@ -205,11 +205,35 @@ pub fn detect(file_name: &str) -> Option<LockKind> {
     Some(kind)
 }
 
+/// How much of each package a reader keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// Everything the lockfile records (what an SBOM shows).
+    #[default]
+    Full,
+    /// What matching against advisories reads: name, version, origin and
+    /// line. Cargo.lock's checksums and dependency lists, most of what its
+    /// reader allocates, are skipped; other formats are read in full.
+    Matching,
+}
+
 /// Parses `text` as a lockfile of `kind`, named `file` in packages and errors.
 pub fn parse(kind: LockKind, file: &str, text: &str) -> Result<Vec<Package>, InputError> {
+    parse_with(kind, file, text, Detail::Full)
+}
+
+/// [`parse`], keeping `detail` of each package.
+pub fn parse_with(
+    kind: LockKind,
+    file: &str,
+    text: &str,
+    detail: Detail,
+) -> Result<Vec<Package>, InputError> {
     match kind {
-        LockKind::CargoLock => toml_locks::parse(file, text, Ecosystem::CratesIo),
-        LockKind::PoetryLock | LockKind::UvLock => toml_locks::parse(file, text, Ecosystem::PyPI),
+        LockKind::CargoLock => toml_locks::parse(file, text, Ecosystem::CratesIo, detail),
+        LockKind::PoetryLock | LockKind::UvLock => {
+            toml_locks::parse(file, text, Ecosystem::PyPI, detail)
+        }
         LockKind::PackageLock => npm::parse_package_lock(file, text),
         LockKind::YarnLock => npm::parse_yarn_lock(file, text),
         LockKind::PnpmLock => npm::parse_pnpm_lock(file, text),

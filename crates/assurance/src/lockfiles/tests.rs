@@ -255,13 +255,35 @@ fn malformed_lockfiles_name_file_line_and_field() {
 #[test]
 fn cargo_lock_fast_path_agrees_with_the_toml_parser() {
     let text = std::fs::read_to_string(data().join("Cargo.lock")).expect("fixture");
-    let fast = super::toml_locks::fast_cargo_lock("Cargo.lock", &text)
+    let fast = super::toml_locks::fast_cargo_lock("Cargo.lock", &text, super::Detail::Full)
         .expect("cargo's own layout takes the fast path")
         .expect("parses");
+    // For matching: the same packages, without checksums and dependencies.
+    let matching = super::parse_with(
+        LockKind::CargoLock,
+        "Cargo.lock",
+        &text,
+        super::Detail::Matching,
+    )
+    .expect("parses");
+    assert_eq!(matching.len(), fast.len());
+    for (m, f) in matching.iter().zip(&fast) {
+        assert_eq!(
+            (&m.name, &m.version, &m.source, m.line),
+            (&f.name, &f.version, &f.source, f.line)
+        );
+        assert!(m.hashes.is_empty() && m.dependencies.is_empty());
+    }
+    assert!(
+        fast.iter().any(|p| !p.hashes.is_empty())
+            && fast.iter().any(|p| !p.dependencies.is_empty())
+    );
     // An unknown key sends the file to the TOML parser, which must agree.
     let slow_text = text.replacen("version = 3", "version = 3\nunknown-key = 1", 1);
     let slow_text = slow_text.replacen("[[package]]\n", "[[package]]\nfuture-field = \"x\"\n", 1);
-    assert!(super::toml_locks::fast_cargo_lock("Cargo.lock", &slow_text).is_none());
+    assert!(
+        super::toml_locks::fast_cargo_lock("Cargo.lock", &slow_text, super::Detail::Full).is_none()
+    );
     let slow = parse(LockKind::CargoLock, "Cargo.lock", &slow_text).expect("parses");
     assert_eq!(fast.len(), slow.len());
     for (a, b) in fast.iter().zip(&slow) {

@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use super::{InputError, Package};
+use super::{Detail, InputError, Package};
 use crate::versions::Ecosystem;
 
 #[derive(Debug, Deserialize)]
@@ -34,9 +34,17 @@ struct FileHash {
 }
 
 /// Parses a `[[package]]` lockfile of `ecosystem`.
-pub fn parse(file: &str, text: &str, ecosystem: Ecosystem) -> Result<Vec<Package>, InputError> {
+///
+/// With [`Detail::Matching`], Cargo.lock's usual layout is read without its
+/// checksums and dependency lists.
+pub fn parse(
+    file: &str,
+    text: &str,
+    ecosystem: Ecosystem,
+    detail: Detail,
+) -> Result<Vec<Package>, InputError> {
     if ecosystem == Ecosystem::CratesIo
-        && let Some(packages) = fast_cargo_lock(file, text)
+        && let Some(packages) = fast_cargo_lock(file, text, detail)
     {
         return packages;
     }
@@ -132,7 +140,12 @@ fn quoted(value: &str) -> Option<&str> {
 
 /// Cargo.lock line by line; `None` when the file has any line this reader
 /// does not know (the TOML parser then decides).
-pub(crate) fn fast_cargo_lock(file: &str, text: &str) -> Option<Result<Vec<Package>, InputError>> {
+pub(crate) fn fast_cargo_lock(
+    file: &str,
+    text: &str,
+    detail: Detail,
+) -> Option<Result<Vec<Package>, InputError>> {
+    let full = detail == Detail::Full;
     let mut out = Vec::new();
     let mut current: Option<Package> = None;
     let mut in_deps = false;
@@ -159,7 +172,9 @@ pub(crate) fn fast_cargo_lock(file: &str, text: &str) -> Option<Result<Vec<Packa
                 in_deps = false;
             } else {
                 let dep = quoted(line.strip_suffix(',').unwrap_or(line))?;
-                current.as_mut()?.dependencies.push(dep.to_owned());
+                if full {
+                    current.as_mut()?.dependencies.push(dep.to_owned());
+                }
             }
             continue;
         }
@@ -198,7 +213,12 @@ pub(crate) fn fast_cargo_lock(file: &str, text: &str) -> Option<Result<Vec<Packa
         match key {
             "name" => p.name = quoted(value)?.to_owned(),
             "version" => p.version = quoted(value)?.to_owned(),
-            "checksum" => p.hashes.push(("SHA-256".into(), quoted(value)?.to_owned())),
+            "checksum" => {
+                let sum = quoted(value)?;
+                if full {
+                    p.hashes.push(("SHA-256".into(), sum.to_owned()));
+                }
+            }
             "source" => p.source = Some(quoted(value)?.to_owned()),
             "dependencies" => {
                 let v = value.trim();

@@ -128,15 +128,22 @@ pub fn not_matched(packages: &[Package]) -> Vec<NotMatched> {
 #[derive(Debug, Default)]
 pub struct Index {
     advisories: Vec<Advisory>,
-    by_package: HashMap<(Ecosystem, String), Vec<usize>>,
+    /// Ecosystem, then normalised name: looked up by `&str`, without
+    /// allocating a key per package.
+    by_package: HashMap<Ecosystem, HashMap<String, Vec<usize>>>,
 }
 
 impl Index {
     pub fn new(advisories: Vec<Advisory>) -> Index {
-        let mut by_package: HashMap<(Ecosystem, String), Vec<usize>> = HashMap::new();
+        let mut by_package: HashMap<Ecosystem, HashMap<String, Vec<usize>>> = HashMap::new();
         for (i, a) in advisories.iter().enumerate() {
-            for key in a.packages() {
-                by_package.entry(key).or_default().push(i);
+            for (ecosystem, name) in a.packages() {
+                by_package
+                    .entry(ecosystem)
+                    .or_default()
+                    .entry(name)
+                    .or_default()
+                    .push(i);
             }
         }
         Index {
@@ -166,8 +173,12 @@ impl Index {
             if p.is_from_vcs_or_path() {
                 continue;
             }
-            let key = (p.ecosystem.clone(), p.ecosystem.normalize_name(&p.name));
-            let Some(ids) = self.by_package.get(&key) else {
+            let name = p.ecosystem.normalize_name(&p.name);
+            let Some(ids) = self
+                .by_package
+                .get(&p.ecosystem)
+                .and_then(|names| names.get(name.as_ref()))
+            else {
                 continue;
             };
             let mut hits: Vec<ScaFinding> = Vec::new();
@@ -179,7 +190,7 @@ impl Index {
                     .filter(|e| {
                         e.ecosystem == p.ecosystem
                             && target.admits(e)
-                            && e.ecosystem.normalize_name(&e.name) == key.1
+                            && e.ecosystem.normalize_name(&e.name) == name
                     })
                     .collect();
                 if !entries.iter().any(|e| is_affected(e, &p.version)) {

@@ -17,6 +17,7 @@ pub mod pep440;
 pub mod rubygems;
 pub mod semver_like;
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -91,11 +92,18 @@ impl Ecosystem {
 
     /// The name under which a package is indexed and matched: PyPI names
     /// are normalised per PEP 503, Packagist names are case-insensitive.
-    pub fn normalize_name(&self, name: &str) -> String {
+    ///
+    /// Borrows `name` when it is already normal (every name of most
+    /// ecosystems): matching a lockfile allocates nothing per package.
+    pub fn normalize_name<'a>(&self, name: &'a str) -> Cow<'a, str> {
         match self {
-            Ecosystem::PyPI => pep440::normalize_name(name),
-            Ecosystem::Packagist => name.to_ascii_lowercase(),
-            _ => name.trim().to_owned(),
+            Ecosystem::PyPI if pep440::is_normal_name(name) => Cow::Borrowed(name),
+            Ecosystem::PyPI => Cow::Owned(pep440::normalize_name(name)),
+            Ecosystem::Packagist if name.bytes().any(|b| b.is_ascii_uppercase()) => {
+                Cow::Owned(name.to_ascii_lowercase())
+            }
+            Ecosystem::Packagist => Cow::Borrowed(name),
+            _ => Cow::Borrowed(name.trim()),
         }
     }
 }

@@ -28,6 +28,18 @@ pub enum LocalPart {
 }
 
 /// PEP 503 name normalisation: lower case, runs of `-`, `_`, `.` become `-`.
+/// True when [`normalize_name`] would return `name` unchanged: lowercase,
+/// single `-` between parts, nothing to trim.
+pub fn is_normal_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+        && !name.contains("--")
+        && b.iter()
+            .all(|&c| c == b'-' || c.is_ascii_lowercase() || c.is_ascii_digit() || c >= 0x80)
+}
+
 pub fn normalize_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut sep = false;

@@ -192,6 +192,38 @@ fn pep440_ordering_from_the_spec() {
         );
     }
     assert_eq!(super::pep440::normalize_name("Foo.Bar__baz"), "foo-bar-baz");
+    // A name that is already normal is borrowed, and only such a name.
+    for name in [
+        "foo-bar-baz",
+        "Foo",
+        "foo_bar",
+        "foo.bar",
+        "-foo",
+        "foo-",
+        "foo--bar",
+        " foo",
+        "foo ",
+        "",
+        "zope.interface",
+        "ruamel-yaml",
+        "x1",
+        "ünï-code",
+        "ÄBC",
+    ] {
+        let normal = super::pep440::normalize_name(name);
+        assert_eq!(
+            super::pep440::is_normal_name(name),
+            normal == name && !name.is_empty(),
+            "{name:?}"
+        );
+        let via = super::Ecosystem::PyPI.normalize_name(name);
+        assert_eq!(via, normal, "{name:?}");
+        assert_eq!(
+            matches!(via, std::borrow::Cow::Borrowed(_)),
+            normal == name && !name.is_empty(),
+            "{name:?}"
+        );
+    }
 }
 
 #[test]

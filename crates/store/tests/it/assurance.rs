@@ -95,6 +95,47 @@ async fn advisories_are_found_by_alias_and_package() {
             data,
             vec!["{\"id\":\"PYSEC-2020-176\",\"slim\":true}".to_owned()]
         );
+        // Several documents come back whole (also one with line breaks), in
+        // id order, whatever the order asked; none found is empty.
+        let mut tx = store.begin_write().await.unwrap();
+        let mut pretty = advisory("GHSA-aaaa-bbbb-cccc", &[], &[("npm", "left-pad")]);
+        pretty.matching = "{\n  \"id\": \"GHSA-aaaa-bbbb-cccc\",\n  \"s\": \"a\\nb\"\n}".into();
+        tx.replace_advisories(&[
+            advisory(
+                "RUSTSEC-2021-0003",
+                &["CVE-2021-25900"],
+                &[("crates.io", "smallvec")],
+            ),
+            advisory("PYSEC-2020-176", &["CVE-2019-20477"], &[("PyPI", "pyyaml")]),
+            pretty.clone(),
+        ])
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let data = store
+            .advisories_by_ids(&[
+                "RUSTSEC-2021-0003".into(),
+                "NOPE".into(),
+                "GHSA-aaaa-bbbb-cccc".into(),
+                "PYSEC-2020-176".into(),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(
+            data,
+            vec![
+                pretty.matching.clone(),
+                "{\"id\":\"PYSEC-2020-176\",\"slim\":true}".to_owned(),
+                "{\"id\":\"RUSTSEC-2021-0003\",\"slim\":true}".to_owned(),
+            ]
+        );
+        assert!(
+            store
+                .advisories_by_ids(&["NOPE".into()])
+                .await
+                .unwrap()
+                .is_empty()
+        );
 
         // Replacing the view drops what is no longer there; withdrawn records go.
         let mut tx = store.begin_write().await.unwrap();
