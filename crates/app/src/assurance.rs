@@ -512,9 +512,10 @@ pub async fn match_packages(
     // advisories' JSON is then read.
     let mut ids: Vec<String> = Vec::new();
     for (eco, names) in &by_eco {
-        for (name, id) in ctx.store.advisory_package_index(eco.as_str()).await? {
-            if names.contains(name.as_str()) {
-                ids.push(id);
+        let index = ctx.store.advisory_package_index(eco.as_str()).await?;
+        for (name, id) in index.entries() {
+            if names.contains(name) {
+                ids.push(id.to_owned());
             }
         }
     }
@@ -554,7 +555,11 @@ pub fn read_tree(
                     kind,
                     packages: found.len(),
                 });
-                packages.extend(found);
+                if packages.is_empty() {
+                    packages = found;
+                } else {
+                    packages.extend(found);
+                }
             }
             Err(e) => skipped.push(e.to_string()),
         }
@@ -757,7 +762,12 @@ pub async fn sca_match(
     target: &dso_assurance::sca::Target,
 ) -> Result<(Vec<ScaFinding>, Vec<Suppressed>), AppError> {
     let all = match_packages(ctx, packages, target).await?;
-    let statements = vex_statements(ctx).await?;
+    // Statements can only suppress findings: none, nothing to read.
+    let statements = if all.is_empty() {
+        Vec::new()
+    } else {
+        vex_statements(ctx).await?
+    };
     let mut findings = Vec::new();
     let mut suppressed = Vec::new();
     for f in all {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use dso_app::assurance::{self as uc, FindingStatus, ScaOptions, Triage};
 use dso_app::{Context, OpenOptions};
 
-use crate::output::{Format, print_rows};
+use crate::output::{self, Format, print_rows};
 use crate::report;
 
 #[derive(Debug, clap::Subcommand)]
@@ -377,13 +377,13 @@ pub async fn run_scan(options: &OpenOptions, command: ScanCommand) -> miette::Re
                 .await
                 .map_err(report)?;
             match format {
-                ScanFormat::Json => println!("{}", json(&report_)),
+                ScanFormat::Json => output::print_json(&report_)?,
                 ScanFormat::Sarif => {
                     let log = dso_assurance::sarif::write(
                         &uc::normalise_sca(&report_.findings),
                         env!("CARGO_PKG_VERSION"),
                     );
-                    println!("{}", json(&log));
+                    output::print_json(&log)?;
                 }
                 ScanFormat::Table => {
                     let rows: Vec<serde_json::Value> = report_

@@ -10,6 +10,19 @@ pub enum Format {
     Json,
 }
 
+/// Writes `value` as pretty JSON and a newline to stdout through one buffer:
+/// a scan's report (tens of kilobytes) is neither built as a string first
+/// nor written a line at a time.
+pub fn print_json(value: &impl serde::Serialize) -> miette::Result<()> {
+    use std::io::Write as _;
+    let fail = |e: &dyn std::fmt::Display| miette::miette!("cannot write to stdout: {e}");
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, value).map_err(|e| fail(&e))?;
+    writeln!(out)
+        .and_then(|()| out.flush())
+        .map_err(|e| fail(&e))
+}
+
 /// Prints `rows` (JSON objects) as a table with `columns`, or as a JSON list.
 pub fn print_rows(format: Format, columns: &[&str], rows: &[serde_json::Value]) {
     match format {

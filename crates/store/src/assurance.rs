@@ -16,6 +16,21 @@ const IDS_PER_QUERY: usize = 500;
 /// Between the JSON documents of one aggregated row (see `advisories_by_ids`).
 const RECORD_SEPARATOR: &str = "\u{1e}";
 
+/// The advisories of one ecosystem by package name, as stored: read
+/// without a string per entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PackageIndex {
+    /// `name<TAB>advisory id` lines.
+    text: String,
+}
+
+impl PackageIndex {
+    /// `(normalised name, advisory id)` pairs.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.text.lines().filter_map(|l| l.split_once('\t'))
+    }
+}
+
 /// One imported advisory record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdvisoryRecordRow {
@@ -177,26 +192,20 @@ impl Store {
         Ok(row.map(|(d,)| d))
     }
 
-    /// `(name, advisory id)` for every indexed package of `ecosystem`, read
-    /// from the one-row-per-ecosystem index.
+    /// The package index of `ecosystem`, read from its one row.
     pub async fn advisory_package_index(
         &self,
         ecosystem: &str,
-    ) -> Result<Vec<(String, String)>, StoreError> {
+    ) -> Result<PackageIndex, StoreError> {
         let row: Option<(String,)> = with_pool!(self, pool => {
             sqlx::query_as("SELECT entries FROM advisory_index WHERE ecosystem = $1")
                 .bind(ecosystem)
                 .fetch_optional(pool)
                 .await?
         });
-        Ok(row
-            .map(|(blob,)| {
-                blob.lines()
-                    .filter_map(|l| l.split_once('\t'))
-                    .map(|(n, id)| (n.to_owned(), id.to_owned()))
-                    .collect()
-            })
-            .unwrap_or_default())
+        Ok(PackageIndex {
+            text: row.map(|(text,)| text).unwrap_or_default(),
+        })
     }
 
     /// The matching JSON (no prose) of the merged advisories with these

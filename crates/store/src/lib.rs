@@ -29,7 +29,8 @@ use sqlx::sqlite::{
 };
 
 pub use assurance::{
-    AdvisoryRecordRow, AdvisoryRow, AdvisorySourceRow, FindingQuery, FindingRow, VexRow,
+    AdvisoryRecordRow, AdvisoryRow, AdvisorySourceRow, FindingQuery, FindingRow, PackageIndex,
+    VexRow,
 };
 pub use events::{AppendedEntry, EventQuery};
 pub use evidence::{GateDecisionRecord, NewGateDecision, RunSbomRecord};

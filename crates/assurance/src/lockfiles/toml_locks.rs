@@ -146,7 +146,10 @@ pub(crate) fn fast_cargo_lock(
     detail: Detail,
 ) -> Option<Result<Vec<Package>, InputError>> {
     let full = detail == Detail::Full;
-    let mut out = Vec::new();
+    // Sized once: a lockfile of a thousand packages would otherwise be
+    // copied into ever larger vectors (fresh pages each time).
+    let mut out =
+        Vec::with_capacity(memchr::memmem::find_iter(text.as_bytes(), "[[package]]").count());
     let mut current: Option<Package> = None;
     let mut in_deps = false;
     let mut in_package = false;
