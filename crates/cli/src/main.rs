@@ -272,7 +272,7 @@ fn main() -> ExitCode {
         );
     }
     let cli = Cli::parse();
-    if !matches!(cli.command, Command::Serve { .. }) {
+    if !cli.command.runs_in_parallel() {
         one_malloc_arena();
     }
     miette::set_hook(Box::new(|_| {
@@ -299,13 +299,27 @@ fn main() -> ExitCode {
     }
 }
 
+impl Command {
+    /// Commands whose threads allocate at once for long: the server, a
+    /// pipeline run (its scanner steps) and the parallel scanners.
+    fn runs_in_parallel(&self) -> bool {
+        matches!(
+            self,
+            Command::Serve { .. }
+                | Command::Run(_)
+                | Command::Scan(scan::ScanCommand::Secrets(_) | scan::ScanCommand::Sast(_))
+        )
+    }
+}
+
 /// Makes every thread allocate from the main heap (glibc's `M_ARENA_MAX`).
 ///
-/// A command's few threads (its lockfile reader, the policy loader, one per
-/// SQLite connection) would otherwise each get an arena of their own, and
-/// every page a fresh arena touches is a page fault: about 100 of a short
-/// scan's 1,400 (bench/RESULTS.md). `dso serve` keeps the default: its
-/// workers allocate at once.
+/// A short command's few threads (its lockfile reader, one per SQLite
+/// connection) would otherwise each get an arena of their own, and every
+/// page a fresh arena touches is a page fault: about 100 of a short scan's
+/// 1,400 (bench/RESULTS.md). Commands that [run in
+/// parallel](Command::runs_in_parallel) keep the default: one arena for all
+/// their threads made `dso scan secrets` about 8% slower.
 fn one_malloc_arena() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets a malloc tunable; no other thread exists yet.
