@@ -754,3 +754,81 @@ fn every_fixture_package_has_a_canonical_purl_that_reads_back() {
         assert_eq!(version, p.version, "{purl}");
     }
 }
+
+/// `name@version` (or `name==version`) lines of an oracle file.
+fn oracle(rel: &str, sep: &str) -> std::collections::BTreeSet<(String, String)> {
+    std::fs::read_to_string(data().join(rel))
+        .expect("oracle")
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            // A scoped npm name starts with `@`: split at the last separator.
+            let (n, v) = l.rsplit_once(sep).unwrap_or_else(|| panic!("{rel}: {l}"));
+            (n.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
+fn names_and_versions(packages: &[Package]) -> std::collections::BTreeSet<(String, String)> {
+    packages
+        .iter()
+        .map(|p| (p.name.clone(), p.version.clone()))
+        .collect()
+}
+
+#[test]
+fn lockfiles_written_by_yarn_pnpm_and_uv_give_what_the_tools_installed() {
+    // generated/README.md: each lockfile was written by the real tool, and
+    // the oracle is what that tool installed (yarn, pnpm) or exported (uv).
+    for (lockfile, installed, sep, n) in [
+        (
+            "generated/yarn1/yarn.lock",
+            "generated/yarn1/installed.txt",
+            "@",
+            65,
+        ),
+        (
+            "generated/pnpm9/pnpm-lock.yaml",
+            "generated/pnpm9/installed.txt",
+            "@",
+            65,
+        ),
+        ("generated/uv/uv.lock", "generated/uv/exported.txt", "==", 8),
+    ] {
+        let packages = read(lockfile);
+        let expected = oracle(installed, sep);
+        assert_eq!(expected.len(), n, "{installed}");
+        assert_eq!(
+            packages.len(),
+            n,
+            "{lockfile}: one package per installed one"
+        );
+        assert_eq!(names_and_versions(&packages), expected, "{lockfile}");
+        assert!(
+            packages
+                .iter()
+                .all(|p| p.source.is_none() && p.line.is_some()),
+            "{lockfile}: registry releases, each with its line"
+        );
+    }
+    // The direct dependencies, at the versions the manifests pin.
+    let yarn = read("generated/yarn1/yarn.lock");
+    let pnpm = read("generated/pnpm9/pnpm-lock.yaml");
+    for (name, version) in [
+        ("lodash", "4.17.15"),
+        ("minimist", "1.2.0"),
+        ("express", "4.16.0"),
+        ("@babel/code-frame", "7.0.0"),
+    ] {
+        assert!(
+            has(&yarn, name, version) && has(&pnpm, name, version),
+            "{name}"
+        );
+    }
+    let uv = read("generated/uv/uv.lock");
+    assert!(has(&uv, "pyyaml", "5.3") && has(&uv, "jinja2", "2.10"));
+    assert!(uv.iter().all(|p| p.ecosystem == Ecosystem::PyPI));
+    // Integrity and wheel hashes are kept for SBOMs.
+    assert!(yarn.iter().all(|p| !p.hashes.is_empty()));
+    assert!(uv.iter().all(|p| !p.hashes.is_empty()));
+}
