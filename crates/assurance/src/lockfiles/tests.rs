@@ -813,6 +813,7 @@ fn lockfiles_written_by_yarn_pnpm_and_uv_give_what_the_tools_installed() {
     }
     // The direct dependencies, at the versions the manifests pin.
     let yarn = read("generated/yarn1/yarn.lock");
+    let berry = read("generated/yarn4/yarn.lock");
     let pnpm = read("generated/pnpm9/pnpm-lock.yaml");
     for (name, version) in [
         ("lodash", "4.17.15"),
@@ -830,5 +831,8 @@ fn lockfiles_written_by_yarn_pnpm_and_uv_give_what_the_tools_installed() {
     assert!(uv.iter().all(|p| p.ecosystem == Ecosystem::PyPI));
     // Integrity and wheel hashes are kept for SBOMs.
     assert!(yarn.iter().all(|p| !p.hashes.is_empty()));
+    // yarn 4's `checksum` hashes the zip in yarn's own cache, not the
+    // published tarball: it is no hash of the package and is not kept.
+    assert!(berry.iter().all(|p| p.hashes.is_empty()));
     assert!(uv.iter().all(|p| !p.hashes.is_empty()));
 }
