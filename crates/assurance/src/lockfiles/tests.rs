@@ -836,3 +836,44 @@ fn lockfiles_written_by_yarn_pnpm_and_uv_give_what_the_tools_installed() {
     assert!(berry.iter().all(|p| p.hashes.is_empty()));
     assert!(uv.iter().all(|p| !p.hashes.is_empty()));
 }
+
+#[test]
+fn folder_sources_as_the_real_yarn_4_and_pnpm_9_write_them() {
+    // generated/README.md: an app depending on lodash from the registry and
+    // on sibling folders (`file:`, `link:`, yarn's `portal:`), installed by
+    // the real tools. The hand-written fixtures use the same forms.
+    let berry = read("generated/yarn4-folders/app/yarn.lock");
+    assert_eq!(
+        origins(&berry),
+        vec![
+            o("is-number", "7.0.0", None),
+            o("linked-lib", "0.0.0-use.local", Some("link:../linked-lib")),
+            o("local-lib", "1.0.0", Some("file:../local-lib")),
+            o("lodash", "4.17.11", None),
+            o("portal-lib", "0.0.0-use.local", Some("link:../portal-lib")),
+        ]
+    );
+    // pnpm 9 writes the folder package without a `version:` (its reference
+    // stands in for one) and the linked folder only under the importer:
+    // both are packages from those folders, never matched as registry
+    // releases.
+    let pnpm = read("generated/pnpm9-folders/app/pnpm-lock.yaml");
+    assert_eq!(
+        origins(&pnpm),
+        vec![
+            o("is-number", "7.0.0", None),
+            o("local-lib", "file:../local-lib", Some("file:../local-lib")),
+            o("lodash", "4.17.11", None),
+            o(
+                "linked-lib",
+                "link:../linked-lib",
+                Some("link:../linked-lib")
+            ),
+        ]
+    );
+    assert!(
+        pnpm.iter()
+            .filter(|p| p.name.ends_with("-lib"))
+            .all(Package::is_from_vcs_or_path)
+    );
+}
