@@ -608,9 +608,11 @@ async fn sbom(
             source,
         })?;
     }
-    std::fs::write(&target, &text).map_err(|source| AppError::Write {
-        path: target.clone(),
-        source,
+    write_beneath(&env.work, Path::new(&output), text.as_bytes()).map_err(|source| {
+        AppError::Write {
+            path: target.clone(),
+            source,
+        }
     })?;
     let artifact = env.artifact(&output, text.as_bytes())?;
     let record = RunSbomRecord {
@@ -669,6 +671,57 @@ fn output_target(env: &StepEnv<'_>, output: &str) -> Result<PathBuf, AppError> {
         ))),
         _ => Ok(target),
     }
+}
+
+/// Writes `bytes` to `rel` under `root`, resolving the path in one step
+/// that follows no symbolic link and never leaves `root` (Linux `openat2`,
+/// `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`): a link swapped in after
+/// [`output_target`]'s check cannot send the write elsewhere. Only a
+/// regular file is written; a FIFO is opened without blocking and refused.
+/// Where `openat2` is missing (Linux before 5.6), the checked path is
+/// written as it is.
+fn write_beneath(root: &Path, rel: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+
+    use nix::fcntl::{OFlag, OpenHow, ResolveFlag, openat2};
+    use nix::sys::stat::Mode;
+
+    let dir = std::fs::File::open(root)?;
+    let how = OpenHow::new()
+        .flags(
+            OFlag::O_WRONLY
+                | OFlag::O_CREAT
+                | OFlag::O_NOFOLLOW
+                | OFlag::O_NONBLOCK
+                | OFlag::O_CLOEXEC,
+        )
+        .mode(Mode::from_bits_truncate(0o644))
+        .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_SYMLINKS);
+    let mut file = match openat2(&dir, rel, how) {
+        Ok(fd) => std::fs::File::from(fd),
+        Err(nix::errno::Errno::ENOSYS) => return std::fs::write(root.join(rel), bytes),
+        Err(nix::errno::Errno::ELOOP | nix::errno::Errno::EXDEV) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a symbolic link on the way, or a path that leaves the work directory",
+            ));
+        }
+        Err(nix::errno::Errno::ENXIO) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file (a FIFO)",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    file.set_len(0)?;
+    file.write_all(bytes)
 }
 
 /// Stores SBOMs of a run, each with one `sbom.recorded` event, in one transaction.
@@ -890,4 +943,44 @@ pub(crate) async fn ingest_reports(
         }
     }
     put_sboms(env.ctx, &env.job.name, &sboms).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::write_beneath;
+
+    #[test]
+    fn writes_beneath_the_root_through_no_link_and_into_no_fifo() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().join("work");
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(root.join("out")).expect("mkdir");
+        std::fs::create_dir_all(&outside).expect("mkdir");
+
+        // A regular file is created, then replaced whole.
+        write_beneath(&root, Path::new("out/sbom.json"), b"first, longer").expect("writes");
+        write_beneath(&root, Path::new("out/sbom.json"), b"second").expect("rewrites");
+        assert_eq!(
+            std::fs::read(root.join("out/sbom.json")).expect("read"),
+            b"second"
+        );
+
+        // A link as the file, a link as a directory on the way, `..`: refused,
+        // and nothing is written outside.
+        std::os::unix::fs::symlink(outside.join("x.json"), root.join("link.json")).expect("ln");
+        std::os::unix::fs::symlink(&outside, root.join("linkdir")).expect("ln");
+        for rel in ["link.json", "linkdir/x.json", "../outside/x.json"] {
+            let err = write_beneath(&root, Path::new(rel), b"x").expect_err(rel);
+            assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{rel}: {err}");
+        }
+        assert_eq!(std::fs::read_dir(&outside).expect("ls").count(), 0);
+
+        // A FIFO neither blocks the write nor receives it.
+        nix::unistd::mkfifo(&root.join("fifo.json"), nix::sys::stat::Mode::S_IRWXU)
+            .expect("mkfifo");
+        let err = write_beneath(&root, Path::new("fifo.json"), b"x").expect_err("fifo");
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
+    }
 }
