@@ -97,8 +97,14 @@ impl Context {
             return Err(AppError::Unauthenticated { reason });
         }
         // A run whose dso process was killed is never left "running".
-        crate::pipeline::reap_interrupted(&ctx).await?;
-        crate::operational::reap_interrupted(&ctx).await?;
+        if ctx
+            .store
+            .has_unfinished_work(&crate::pipeline::hostname())
+            .await?
+        {
+            crate::pipeline::reap_interrupted(&ctx).await?;
+            crate::operational::reap_interrupted(&ctx).await?;
+        }
         Ok(ctx)
     }
 

@@ -324,22 +324,34 @@ fn group(pairs: Vec<(String, String)>) -> std::collections::BTreeMap<String, Vec
 impl Store {
     /// The user named `name`, with its roles.
     pub async fn user(&self, name: &str) -> Result<Option<UserRow>, StoreError> {
-        let row: Option<UserTuple> = with_pool!(self, pool => {
-            sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users WHERE name = $1"))
-                .bind(name)
-                .fetch_optional(pool)
-                .await?
+        // One query: the user and its roles joined by U+001E (no role id
+        // holds one), as every command reads them when it opens.
+        type WithRoles = (
+            String,
+            Option<String>,
+            bool,
+            bool,
+            String,
+            String,
+            Option<String>,
+        );
+        let row: Option<WithRoles> = with_pool!(self, pool => {
+            sqlx::query_as(concat!(
+                "SELECT ", user_cols!(), ", (SELECT string_agg(role, $2 ORDER BY role) \
+                 FROM role_grants WHERE user_name = $1) FROM users WHERE name = $1"
+            ))
+            .bind(name)
+            .bind("\u{1e}")
+            .fetch_optional(pool)
+            .await?
         });
-        let Some(row) = row else { return Ok(None) };
-        let roles: Vec<(String,)> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT role FROM role_grants WHERE user_name = $1 ORDER BY role")
-                .bind(name)
-                .fetch_all(pool)
-                .await?
-        });
+        let Some((n, hash, superuser, disabled, created_at, created_by, roles)) = row else {
+            return Ok(None);
+        };
+        let roles = roles.map_or_else(Vec::new, |r| r.split('\u{1e}').map(str::to_owned).collect());
         Ok(Some(user_from(
-            row,
-            roles.into_iter().map(|(r,)| r).collect(),
+            (n, hash, superuser, disabled, created_at, created_by),
+            roles,
         )))
     }
 

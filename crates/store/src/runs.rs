@@ -352,6 +352,22 @@ impl Store {
     }
 
     /// Runs still queued or running that were started on `host`, with their pid.
+    /// Whether any run or deployment of `host` is unfinished: one query that
+    /// lets every command skip [`Store::unfinished_runs`] and
+    /// [`Store::running_deployments`] when, as almost always, nothing is.
+    pub async fn has_unfinished_work(&self, host: &str) -> Result<bool, StoreError> {
+        let (any,): (bool,) = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT (EXISTS (SELECT 1 FROM runs WHERE status IN ('queued', 'running') AND host = $1) \
+                 OR EXISTS (SELECT 1 FROM deployments WHERE status = 'running' AND host = $1))",
+            )
+            .bind(host)
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(any)
+    }
+
     pub async fn unfinished_runs(&self, host: &str) -> Result<Vec<(i64, Option<i64>)>, StoreError> {
         let rows: Vec<(i64, Option<i64>)> = with_pool!(self, pool => {
             sqlx::query_as("SELECT id, pid FROM runs WHERE status IN ('queued', 'running') AND host = $1 ORDER BY id")

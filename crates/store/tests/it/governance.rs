@@ -303,8 +303,24 @@ async fn users_roles_and_tokens_round_trip() {
 
         let got = store.user("alice").await.unwrap().unwrap();
         assert_eq!(got.roles, ["security-engineer"]);
+        // Several roles come back sorted; a user without roles has none.
+        let mut tx = store.begin_write().await.unwrap();
+        assert!(tx.grant_role("alice", "architect", AT, "t").await.unwrap());
+        assert!(tx.grant_role("alice", "tester", AT, "t").await.unwrap());
+        tx.insert_user(&user("bob")).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            store.user("alice").await.unwrap().unwrap().roles,
+            ["architect", "security-engineer", "tester"]
+        );
+        assert!(store.user("bob").await.unwrap().unwrap().roles.is_empty());
+        assert!(store.user("carol").await.unwrap().is_none());
+        let mut tx = store.begin_write().await.unwrap();
+        assert!(tx.revoke_role("alice", "architect").await.unwrap());
+        assert!(tx.revoke_role("alice", "tester").await.unwrap());
+        tx.commit().await.unwrap();
         assert_eq!(got.password_hash.as_deref(), Some("$argon2id$x"));
-        assert_eq!(store.users().await.unwrap().len(), 1);
+        assert_eq!(store.users().await.unwrap().len(), 2);
         assert_eq!(
             store.token("0123456789ab").await.unwrap(),
             Some(token.clone())

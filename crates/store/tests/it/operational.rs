@@ -207,6 +207,8 @@ async fn environments_releases_deployments_and_approvals() {
             vec![(id, Some(42))]
         );
         assert!(store.running_deployments("other").await.unwrap().is_empty());
+        assert!(store.has_unfinished_work("h").await.unwrap());
+        assert!(!store.has_unfinished_work("other").await.unwrap());
         let ev = event("d.interrupted", "x".into());
         assert_eq!(
             store

@@ -205,6 +205,8 @@ async fn unfinished_runs_are_marked_interrupted_once() {
             vec![(id, Some(4242))]
         );
         assert!(store.unfinished_runs("host-b").await.unwrap().is_empty());
+        assert!(store.has_unfinished_work("host-a").await.unwrap());
+        assert!(!store.has_unfinished_work("host-b").await.unwrap());
         let appended = store
             .mark_interrupted(
                 id,
@@ -233,6 +235,7 @@ async fn unfinished_runs_are_marked_interrupted_once() {
                 .all(|j| j.status == "cancelled")
         );
         assert!(store.unfinished_runs("host-a").await.unwrap().is_empty());
+        assert!(!store.has_unfinished_work("host-a").await.unwrap());
     })
     .await;
 }
