@@ -336,13 +336,11 @@ impl Policy {
             read_only,
         };
         let resource = Resource::kind("decision-table");
-        let cedar = Policy::loaded(
-            &self.text,
-            self.cedar().set.clone(),
-            self.cedar().actions.clone(),
-        );
         let allowed = |who: &Principal, action| {
-            matches!(cedar.decide(who, action, &resource), Decision::Allow { .. })
+            matches!(
+                self.decide_by_cedar(who, action, &resource),
+                Decision::Allow { .. }
+            )
         };
         let table: DecisionTable = Action::ALL
             .iter()
@@ -351,7 +349,7 @@ impl Policy {
                     .roles
                     .iter()
                     .filter(|r| {
-                        cedar.decide(
+                        self.decide_by_cedar(
                             &principal(vec![r.id.clone()], false, false),
                             action,
                             &resource,
@@ -517,6 +515,17 @@ impl Policy {
                 deny()
             };
         }
+        self.decide_by_cedar(principal, action, resource)
+    }
+
+    /// [`Policy::decide`] by the Cedar policy set, whatever the table says.
+    fn decide_by_cedar(
+        &self,
+        principal: &Principal,
+        action: Action,
+        resource: &Resource,
+    ) -> Decision {
+        let deny = || Decision::Deny(Forbidden::new(principal, action.id(), resource));
         let cedar = self.cedar();
         let Some(request) = self.request(principal, action, resource) else {
             return deny();

@@ -101,6 +101,31 @@ fn script(state: &Path) -> String {
     )
 }
 
+/// Sets `env` to deploy with [`script`] and to check, at `path`, a service
+/// that is healthy only while it runs release one. Returns the state
+/// directory (its `current` is the deployed artifact) and the service.
+fn healthy_only_on_release_one(dso: &Dso, env: &str, path: &str) -> (tempfile::TempDir, Service) {
+    let state = tempfile::tempdir().unwrap();
+    let probe_file = state.path().join("current");
+    let service = Service::start(0, move |_| match std::fs::read_to_string(&probe_file) {
+        Ok(text) if text == "release one\n" => (200, "ok".into()),
+        _ => (500, "broken".into()),
+    });
+    let health = format!("http://127.0.0.1:{}{path}", service.port);
+    dso.ok(&[
+        "env",
+        "set",
+        env,
+        "--script",
+        &script(state.path()),
+        "--health",
+        &health,
+        "--health-timeout",
+        "1",
+    ]);
+    (state, service)
+}
+
 fn events_of(dso: &Dso, ty: &str) -> Vec<serde_json::Value> {
     dso.json(&["audit", "log", "--type", ty])
         .as_array()
@@ -354,26 +379,8 @@ fn an_artifact_changed_by_one_byte_is_named_by_verify_and_refused_at_deploy() {
 #[test]
 fn a_failed_health_check_rolls_back_to_the_previous_release() {
     let (dso, _product) = two_releases();
-    let state = tempfile::tempdir().unwrap();
+    let (state, _service) = healthy_only_on_release_one(&dso, "staging", "/health");
     let current = state.path().join("current");
-    // The service is healthy only while it runs release one.
-    let probe_file = current.clone();
-    let _service = Service::start(0, move |_| match std::fs::read_to_string(&probe_file) {
-        Ok(text) if text == "release one\n" => (200, "ok".into()),
-        _ => (500, "broken".into()),
-    });
-    let health = format!("http://127.0.0.1:{}/health", _service.port);
-    dso.ok(&[
-        "env",
-        "set",
-        "staging",
-        "--script",
-        &script(state.path()),
-        "--health",
-        &health,
-        "--health-timeout",
-        "1",
-    ]);
     let first = dso.json(&["deploy", "1", "--env", "staging"]);
     assert_eq!(first["deployment"]["status"], "succeeded");
 
@@ -602,25 +609,8 @@ fn approvals_health_rollback_and_incidents_on_postgres() {
     Dso::on_postgres(|dso, _| {
         let (dso, _product) = releases_in(dso);
         let bob = user_token(&dso, "bob", &["release-engineer"]);
-        let state = tempfile::tempdir().unwrap();
+        let (state, _service) = healthy_only_on_release_one(&dso, "production", "/");
         let current = state.path().join("current");
-        let probe_file = current.clone();
-        let service = Service::start(0, move |_| match std::fs::read_to_string(&probe_file) {
-            Ok(text) if text == "release one\n" => (200, "ok".into()),
-            _ => (500, "broken".into()),
-        });
-        let health = format!("http://127.0.0.1:{}/", service.port);
-        dso.ok(&[
-            "env",
-            "set",
-            "production",
-            "--script",
-            &script(state.path()),
-            "--health",
-            &health,
-            "--health-timeout",
-            "1",
-        ]);
         let first = dso.json(&["deploy", "1", "--env", "production"]);
         let id = first["deployment"]["id"].to_string();
         assert!(dso.fails(&["approve", &id]).contains("cannot approve"));
